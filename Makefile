@@ -1,0 +1,36 @@
+# Two commands set everything up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+ARGS   ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup run test bench browser clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+# Re-install whenever the pinned requirements change.
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Front-end libraries come from npm (package-lock.json), never from a CDN.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser:
+	@scripts/ensure-chromium.sh
+
+run: setup
+	$(PY) app.py $(ARGS)
+
+test: setup browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench.fidelity
+
+clean:
+	rm -rf $(VENV) node_modules instance test-artifacts .pytest_cache .hypothesis
