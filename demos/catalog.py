@@ -1,0 +1,121 @@
+"""The demos of the talk as data: ids, modules, default parameters and the ideal total of a run."""
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+#: Every run parameter with its default; a demo overrides some of them.
+BASE_DEFAULTS = {
+    "n": 3,
+    "workers": 3,
+    "delay": 1.0,
+    "concurrency": 3,
+    "fail": 0,
+    "server": "gunicorn",
+    "timeout": 60.0,
+}
+
+
+def cores():
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def server_slots(params):
+    """How many requests the slow server serves at once (the asyncio server: as many as come)."""
+    if params["server"] == "asyncio":
+        return math.inf
+    return params["workers"]
+
+
+def rounds(n, slots):
+    """Rounds of at most `slots` parallel requests needed for n requests."""
+    return 1 if slots == math.inf else math.ceil(n / slots)
+
+
+def ideal_sequential(p):
+    return p["n"] * p["delay"]
+
+
+def ideal_server_bound(p):
+    return rounds(p["n"], server_slots(p)) * p["delay"]
+
+
+def ideal_client_bound(p):
+    return rounds(p["n"], min(p["concurrency"], server_slots(p))) * p["delay"]
+
+
+def ideal_cpu_processes(p):
+    # Limited both by the k workers (each runs its tasks one after another) and by the cores.
+    per_worker = math.ceil(p["n"] / p["concurrency"])
+    per_core = p["n"] / min(p["concurrency"], cores())
+    return max(per_worker, per_core) * p["delay"]
+
+
+def ideal_thread_server(p):
+    return p["delay"]
+
+
+def ideal_pool_server(p):
+    return math.ceil(p["n"] / p["workers"]) * p["delay"]
+
+
+@dataclass(frozen=True)
+class Demo:
+    id: str
+    module: str
+    title: str
+    summary: str
+    kind: str  # "client" | "cpu" | "server"
+    ideal: Callable[[dict], float]
+    defaults: dict = field(default_factory=dict)
+    #: the parameters this demo reads (a panel shows only these)
+    uses: tuple = ("n", "workers", "delay")
+
+    def as_json(self):
+        """The public description served by the deck app (GET /api/demos)."""
+        return {"id": self.id, "title": self.title, "summary": self.summary, "kind": self.kind,
+                "defaults": dict(self.defaults), "module": self.module, "uses": list(self.uses)}
+
+
+def demo(id, title, summary, kind, ideal, uses=("n", "workers", "delay", "fail"), **overrides):
+    return Demo(id, f"demos.{overrides.pop('module', id)}", title, summary, kind, ideal,
+                {**BASE_DEFAULTS, **overrides}, uses)
+
+
+CLIENT_BOUND = ("n", "workers", "delay", "concurrency", "fail")
+CPU = ("n", "delay", "concurrency")
+SOCKET_SERVER = ("n", "delay")
+
+DEMOS = {d.id: d for d in [
+    demo("sync", "One request after another", "requests, one after another: n·d",
+         "client", ideal_sequential, module="client_sync"),
+    demo("threads", "A thread per request", "one Thread per request, results through a Queue",
+         "client", ideal_server_bound, module="client_threads"),
+    demo("thread_pool", "A pool of threads", "ThreadPoolExecutor(max_workers=k)",
+         "client", ideal_client_bound, CLIENT_BOUND, module="client_thread_pool", n=9),
+    demo("asyncio", "asyncio and aiohttp", "aiohttp + gather, one ClientSession per request",
+         "client", ideal_server_bound, module="client_asyncio"),
+    demo("asyncio_session", "One shared ClientSession",
+         "aiohttp + gather over one shared ClientSession (no 100-connection cap)",
+         "client", ideal_server_bound, module="client_asyncio_session"),
+    demo("asyncio_semaphore", "A Semaphore bounds the client", "Semaphore(k) around each request",
+         "client", ideal_client_bound, CLIENT_BOUND, module="client_asyncio_semaphore", n=9),
+    demo("processes", "A pool of processes", "multiprocessing.Pool(k), chunksize=1",
+         "client", ideal_client_bound, CLIENT_BOUND, module="client_processes"),
+    demo("cpu_threads", "CPU work on threads", "pure-Python CPU work over k threads: the GIL",
+         "cpu", ideal_sequential, CPU, n=4, concurrency=2, delay=0.5),
+    demo("cpu_processes", "CPU work on processes", "the same CPU work over k processes",
+         "cpu", ideal_cpu_processes, CPU, n=4, concurrency=2, delay=0.5),
+    demo("server_sequential", "A server that serves one at a time",
+         "socket server: one connection at a time", "server", ideal_sequential, SOCKET_SERVER,
+         n=10, delay=0.5),
+    demo("server_threaded", "A thread per connection",
+         "socket server: a thread per connection", "server", ideal_thread_server, SOCKET_SERVER,
+         n=10, delay=0.5),
+    demo("server_pool", "A bounded pool of threads",
+         "socket server: ThreadPoolExecutor(W)", "server", ideal_pool_server,
+         ("n", "workers", "delay"), n=10, delay=0.5),
+]}
