@@ -1,0 +1,148 @@
+"""Start and stop the slow servers: real gunicorn (W sync workers) or the asyncio server.
+
+    with start_gunicorn(workers=3) as server:
+        requests.get(server.url + "?delay=1")
+
+Each server gets a free loopback port (a socket bound to port 0 here and inherited by the server),
+is waited on until it answers, and is stopped cleanly: SIGTERM, a short wait, then SIGKILL.
+"""
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKLOG = 4096
+MAX_DELAY = 30  # the slow server's longest sleep; gunicorn must not kill a worker before it
+
+
+class ServerError(RuntimeError):
+    """A slow server did not start (the message carries the end of its log)."""
+
+
+class Server:
+    """A running slow server: `url`, `alive()`, `stop()`; a context manager that stops it."""
+
+    def __init__(self, name, process, port, log):
+        self.name, self.process, self.port, self.log = name, process, port, log
+        self.url = f"http://127.0.0.1:{port}/"
+
+    def __repr__(self):
+        return f"<Server {self.name} {self.url} pid {self.process.pid}>"
+
+    def alive(self):
+        """True while the server process runs (it may still be busy)."""
+        return self.process.poll() is None
+
+    def stop(self, grace=5.0):
+        """SIGTERM the server and its workers, wait up to `grace` seconds, then SIGKILL them."""
+        if self.alive():
+            self.signal(signal.SIGTERM)
+            try:
+                self.process.wait(grace)  # blocking
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self.process.wait()  # blocking
+        self.signal(signal.SIGKILL)  # workers left behind by a dead master, if any
+        self.log.close()
+
+    def signal(self, signum):
+        try:
+            os.killpg(self.process.pid, signum)  # the server leads its own process group
+        except ProcessLookupError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def loopback_socket():
+    """A listening socket on a free loopback port, to be inherited by the server."""
+    sock = socket.create_server(("127.0.0.1", 0), backlog=BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def clean_env():
+    """Our environment without the tracer's variables: servers are never traced."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEMOS_TRACE")}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def launch(name, command, sock, deadline):
+    """Run `command` (which serves on `sock`) and return its Server once it answers."""
+    log = tempfile.TemporaryFile()
+    try:
+        process = subprocess.Popen(command, cwd=ROOT, env=clean_env(), pass_fds=[sock.fileno()],
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                   start_new_session=True)
+    except OSError:
+        log.close()
+        raise
+    server = Server(name, process, sock.getsockname()[1], log)
+    try:
+        wait_until_answering(server, deadline)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def wait_until_answering(server, deadline):
+    """Poll the server until it answers a zero-delay request, it dies, or `deadline` passes."""
+    give_up = time.monotonic() + deadline
+    while time.monotonic() < give_up:
+        if not server.alive():
+            raise ServerError(f"{server.name} exited with {server.process.returncode}: {tail(server)}")
+        if answers(server.port):
+            return
+        time.sleep(0.02)  # polling a condition with a deadline, not synchronising on time
+    raise ServerError(f"{server.name} did not answer within {deadline:g} s: {tail(server)}")
+
+
+def answers(port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/?delay=0")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def tail(server, limit=400):
+    server.log.seek(0)
+    text = server.log.read().decode(errors="replace").strip()
+    return text[-limit:].replace("\n", " | ") or "(no output)"
+
+
+def start_gunicorn(workers=3, app="demos.slow_server:app", deadline=15.0):
+    """Real gunicorn with `workers` sync workers serving `app` on a free loopback port."""
+    with loopback_socket() as sock:
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                   "--worker-class", "sync", "--bind", f"fd://{sock.fileno()}",
+                   "--no-control-socket", "--timeout", str(MAX_DELAY + 30),
+                   "--graceful-timeout", "1", "--log-level", "warning", app]
+        return launch(f"gunicorn -w {workers}", command, sock, deadline)
+
+
+def start_asyncio_server(deadline=15.0):
+    """The asyncio slow server (demos/slow_server_async.py) on a free loopback port."""
+    with loopback_socket() as sock:
+        command = [sys.executable, "-m", "demos.slow_server_async", "--fd", str(sock.fileno())]
+        return launch("asyncio server", command, sock, deadline)
+
+
+def start_server(kind="gunicorn", workers=3):
+    """The slow server the runner starts: `kind` is "gunicorn" or "asyncio"."""
+    return start_asyncio_server() if kind == "asyncio" else start_gunicorn(workers)

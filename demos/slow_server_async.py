@@ -1,0 +1,74 @@
+"""The same slow web API on asyncio (aiohttp.web): one process holds thousands of sleeping requests.
+
+    python -m demos.slow_server_async --port 8001
+
+Same contract as demos/slow_server.py (?delay=, ?status=, the X-Server-* headers); a sleeping
+request costs a coroutine, not a worker, so the number of requests served at once has no cap here.
+"""
+import argparse
+import asyncio
+import os
+import resource
+import socket
+import time
+from http import HTTPStatus
+
+from aiohttp import web
+
+from demos.slow_server import read_query
+
+BACKLOG = 4096  # 10,000 clients connect at once: a short accept queue would drop their SYNs
+
+
+async def slow(request):
+    start = time.perf_counter()
+    try:
+        delay, status = read_query(request.query_string)
+    except ValueError as error:
+        delay, status, body = 0.0, HTTPStatus.BAD_REQUEST, f"bad query: {error}\n"
+    else:
+        body = "This is a slow web api"
+    await asyncio.sleep(delay)  # waits without blocking: the other requests go on meanwhile
+    return web.Response(text=body, status=status.value, headers={
+        "X-Worker": f"pid {os.getpid()}",
+        "X-Server-Start": repr(start),
+        "X-Server-End": repr(time.perf_counter()),
+    })
+
+
+def create_app():
+    app = web.Application()
+    app.router.add_get("/", slow)
+    return app
+
+
+def listening_socket(port, fd=None):
+    """The socket to serve on: an inherited one (`fd`), or a new one on loopback."""
+    if fd is not None:
+        sock = socket.socket(fileno=fd)
+    else:
+        sock = socket.create_server(("127.0.0.1", port))
+    sock.listen(BACKLOG)
+    return sock
+
+
+def raise_file_limit():
+    """Each open connection is a file descriptor: allow as many as the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--fd", type=int, help="serve on this inherited listening socket")
+    args = parser.parse_args(argv)
+    raise_file_limit()
+    sock = listening_socket(args.port, args.fd)
+    if args.fd is None:
+        print("serving on http://%s:%d/" % sock.getsockname()[:2], flush=True)
+    web.run_app(create_app(), sock=sock, access_log=None, shutdown_timeout=1, print=None)
+
+
+if __name__ == "__main__":
+    main()
