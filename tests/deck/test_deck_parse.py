@@ -1,0 +1,118 @@
+"""Every deck parses the way remark will split it, and every directive in it resolves."""
+import ast
+import re
+
+import pytest
+
+from conftest import DECKS, EDITIONS, ROOT, TALKS, read_deck
+from slidesource import DIRECTIVE, DIRECTIVE_LINE, KNOWN_PROPERTIES, prose, shown_slides
+
+DIRECTIVE_ARITY = {"code": (0, 1), "demo": None, "compare": (0, 0), "audience-url": (0, 0),
+                   "audience-qr": (0, 0), "bench": (0, 0)}
+ASCII_UNIT = r"(?:ms|s|secs?|seconds?|minutes?|min)(?![A-Za-z])"
+TYPED_TIMING = re.compile(
+    rf"\d+(?:[.,]\d+)?\s*(?:{ASCII_UNIT}|ミリ秒|秒|分)"                    # 1.2 s, 3秒
+    r"|\b(?:one|two|three|four|five|ten|half a) (?:second|minute)s?\b"   # two seconds
+    r"|[一二三四五六七八九十数]+\s*秒"                                        # 三秒
+    r"|\d+(?:[.,]\d+)?\s*(?:x|×|倍|times)(?![A-Za-z])",                    # 3x faster
+    re.IGNORECASE)
+SLIDE_RANGE = range(25, 41)
+
+
+def directives(slides):
+    return [directive for slide in slides for directive in slide.directives()]
+
+
+def test_every_slide_has_notes(shown):
+    missing = [slide.first_line for slide in shown if not slide.notes_text()]
+    assert not missing, f"slides starting at lines {missing} have no speaker notes (???)"
+
+
+def test_properties_are_remarks_own(shown):
+    """A first line like `Note: ...` would be eaten by remark as a slide property."""
+    odd = [(slide.first_line, key) for slide in shown
+           for key in slide.properties if key not in KNOWN_PROPERTIES]
+    assert not odd
+
+
+def test_directives_stand_on_their_own_line(deck_slides):
+    for slide in deck_slides:
+        for line_no, text in slide.content + slide.notes:
+            if DIRECTIVE.search(text):
+                assert DIRECTIVE_LINE.match(text.strip()), f"line {line_no}: {text!r}"
+        assert not any(DIRECTIVE.search(text) for _, text in slide.notes), \
+            f"a directive in the notes of the slide at line {slide.first_line}"
+
+
+def test_directives_are_known(deck_slides):
+    for directive in directives(deck_slides):
+        assert directive.name in DIRECTIVE_ARITY, f"line {directive.line}: ![:{directive.name}]"
+        arity = DIRECTIVE_ARITY[directive.name]
+        if arity:
+            assert arity[0] <= len(directive.args) <= arity[1], f"line {directive.line}"
+
+
+def test_code_includes_resolve(deck_slides):
+    for directive in directives(deck_slides):
+        if directive.name != "code":
+            continue
+        path = (ROOT / directive.value).resolve()
+        assert path.is_relative_to(ROOT / "demos"), f"line {directive.line}: outside demos/"
+        assert path.is_file(), f"line {directive.line}: no file {directive.value}"
+        if directive.args:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = {node.name for node in ast.walk(tree) if isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+            assert directive.args[0] in names, \
+                f"line {directive.line}: no {directive.args[0]} in {directive.value}"
+
+
+def test_demo_directives_validate(deck_slides):
+    from demos.params import validate
+    for directive in directives(deck_slides):
+        if directive.name == "demo":
+            raw = dict(arg.split("=", 1) for arg in directive.args)
+            validate(directive.value, {key.strip(): value.strip() for key, value in raw.items()})
+
+
+def test_bench_directives_have_results(deck_slides):
+    for directive in directives(deck_slides):
+        if directive.name == "bench":
+            assert re.fullmatch(r"[a-z0-9_-]+", directive.value)
+            assert (ROOT / "docs" / "bench" / f"{directive.value}.json").is_file(), \
+                f"run the benchmark that writes docs/bench/{directive.value}.json"
+
+
+def test_no_typed_timings(shown):
+    """Every timing on a slide comes from a live run or the bench directive."""
+    for slide in shown:
+        for part, lines in (("slide", slide.content), ("notes", slide.notes)):
+            found = TYPED_TIMING.findall(prose(lines))
+            assert not found, f"{part} of the slide at line {slide.first_line}: {found}"
+
+
+@pytest.mark.parametrize("talk", TALKS)
+def test_talk_length(talk):
+    count = len(shown_slides(read_deck(talk)))
+    assert count in SLIDE_RANGE, f"{talk} has {count} slides"
+
+
+@pytest.mark.parametrize("talk", TALKS)
+def test_talk_places_every_demo(talk):
+    from demos.catalog import DEMOS
+    placed = {d.value for d in directives(shown_slides(read_deck(talk))) if d.name == "demo"}
+    assert not set(DEMOS) - placed, f"{talk} never places {sorted(set(DEMOS) - placed)}"
+
+
+@pytest.mark.parametrize("original, edition", EDITIONS)
+def test_editions_are_slide_parallel(original, edition):
+    """Same slides, increments and directives, so panels line up across languages."""
+    ours, theirs = shown_slides(read_deck(original)), shown_slides(read_deck(edition))
+    assert [s.continued for s in ours] == [s.continued for s in theirs]
+    for mine, other in zip(ours, theirs):
+        assert [d.key() for d in mine.directives()] == [d.key() for d in other.directives()], \
+            f"{original}:{mine.first_line} vs {edition}:{other.first_line}"
+
+
+def test_decks_found():
+    assert "talk" in DECKS and "starter" in DECKS
