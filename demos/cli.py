@@ -1,0 +1,72 @@
+"""The `main` every client shares: parse the command line, build the URLs, time fetch_all.
+
+    python -m demos.client_threads --n 3 --url http://127.0.0.1:8000/ --delay 1
+
+prints each response, then the total, like the seeds' scripts under `time`.
+"""
+import argparse
+import time
+from urllib.parse import urlencode, urlsplit
+
+
+def bounded(kind, low, high=None):
+    """An argparse type: a number of `kind` within [low, high], else a one-line reason."""
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (low <= value and (high is None or value <= high)):  # NaN fails both
+            upper = "" if high is None else f" and at most {high}"
+            raise argparse.ArgumentTypeError(f"must be {low} or more{upper}, got {text!r}")
+        return value
+    return convert
+
+
+def http_url(text):
+    if urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).hostname:
+        raise argparse.ArgumentTypeError(f"expected an http:// URL, got {text!r}")
+    return text
+
+
+def parse(argv=None):
+    """The client's options; a bad value exits 2 with a one-line reason."""
+    parser = argparse.ArgumentParser(description="Send n requests to the slow server, timed.")
+    parser.add_argument("--n", type=bounded(int, 1), default=3, help="requests to send")
+    parser.add_argument("--url", type=http_url, default="http://127.0.0.1:8000/")
+    parser.add_argument("--delay", type=bounded(float, 0, 30), help="seconds the server sleeps")
+    parser.add_argument("--concurrency", type=bounded(int, 1), default=3, help="client bound k")
+    parser.add_argument("--fail", type=bounded(int, 0), default=0, help="how many URLs answer 500")
+    args = parser.parse_args(argv)
+    if not 0 <= args.fail <= args.n:
+        parser.error(f"--fail must be between 0 and --n ({args.n})")
+    return args
+
+
+def build_urls(url, n, delay=None, fail=0):
+    """n URLs for the slow server; the last `fail` of them ask for a 500."""
+    def one(i):
+        query = {} if delay is None else {"delay": f"{delay:g}"}
+        if i >= n - fail:
+            query["status"] = 500
+        sep = "&" if urlsplit(url).query else "?"
+        return url + sep + urlencode(query) if query else url
+    return [one(i) for i in range(n)]
+
+
+def call(fetch_all, urls, limit):
+    """fetch_all(urls), or fetch_all(urls, limit) for the clients that take a bound."""
+    if fetch_all.__code__.co_argcount == 2:
+        return fetch_all(urls, limit)
+    return fetch_all(urls)
+
+
+def main(fetch_all, argv=None):
+    args = parse(argv)
+    urls = build_urls(args.url, args.n, args.delay, args.fail)
+    start = time.perf_counter()
+    results = call(fetch_all, urls, args.concurrency)
+    total = time.perf_counter() - start
+    for text in results:
+        print(text)
+    print(f"total: {total:.3f} s")

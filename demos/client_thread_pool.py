@@ -1,0 +1,22 @@
+"""A pool of `limit` threads takes the requests in turn; a future holds each result."""
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from demos.cli import main
+
+
+def fetch(url):
+    response = requests.get(url)  # blocking, but only this worker thread waits
+    response.raise_for_status()
+    return response.text
+
+
+def fetch_all(urls, limit):
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        futures = [pool.submit(fetch, url) for url in urls]
+        return [future.result() for future in futures]  # blocking; re-raises a worker's error
+
+
+if __name__ == "__main__":
+    main(fetch_all)
