@@ -73,10 +73,15 @@ def validate(demo_id, raw=None):
     """
     if not isinstance(demo_id, str) or demo_id not in DEMOS:
         raise UnknownDemo(f"unknown demo {shown(demo_id)}")
+    return fill(DEMOS[demo_id].defaults, raw)
+
+
+def fill(defaults, raw=None):
+    """`defaults` overridden by the cleaned values of `raw` (a learner's script uses the base)."""
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ParamError("parameters must be an object")
-    params = dict(DEMOS[demo_id].defaults)
+    params = dict(defaults)
     for name, value in raw.items():
         if name not in params:
             raise ParamError(f"unknown parameter {shown(name)}")

@@ -64,9 +64,9 @@ class Server:
         self.stop()
 
 
-def loopback_socket():
-    """A listening socket on a free loopback port, to be inherited by the server."""
-    sock = socket.create_server(("127.0.0.1", 0), backlog=BACKLOG)
+def loopback_socket(port=0):
+    """A listening socket on loopback (port 0: a free one), to be inherited by the server."""
+    sock = socket.create_server(("127.0.0.1", port), backlog=BACKLOG)
     sock.set_inheritable(True)
     return sock
 
@@ -126,9 +126,9 @@ def tail(server, limit=400):
     return text[-limit:].replace("\n", " | ") or "(no output)"
 
 
-def start_gunicorn(workers=3, app="demos.slow_server:app", deadline=15.0):
-    """Real gunicorn with `workers` sync workers serving `app` on a free loopback port."""
-    with loopback_socket() as sock:
+def start_gunicorn(workers=3, app="demos.slow_server:app", port=0, deadline=15.0):
+    """Real gunicorn with `workers` sync workers serving `app` on loopback (port 0: a free one)."""
+    with loopback_socket(port) as sock:
         command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                    "--worker-class", "sync", "--bind", f"fd://{sock.fileno()}",
                    "--no-control-socket", "--timeout", str(MAX_DELAY + 30),
@@ -141,6 +141,14 @@ def start_asyncio_server(deadline=15.0):
     with loopback_socket() as sock:
         command = [sys.executable, "-m", "demos.slow_server_async", "--fd", str(sock.fileno())]
         return launch("asyncio server", command, sock, deadline)
+
+
+def start_socket_server(module, workers=3, deadline=15.0):
+    """One of the book's socket servers (e.g. "demos.server_pool") on a free loopback port."""
+    with loopback_socket() as sock:
+        command = [sys.executable, "-m", module, "--fd", str(sock.fileno()),
+                   "--workers", str(workers)]
+        return launch(module, command, sock, deadline)
 
 
 def start_server(kind="gunicorn", workers=3):

@@ -1,0 +1,118 @@
+"""The runner's side of the trace: number requests, turn messages into events, write them.
+
+Messages come from demos.trace (directly, or as datagrams from child processes). Requests are
+numbered `i` in the order their start arrives, across threads, tasks and processes.
+"""
+import json
+import os
+import socket
+import threading
+
+STOP = b"stop"
+
+
+class Collector:
+    """Turns start/end messages into `span` and `error` events, written as they complete."""
+
+    def __init__(self, write):
+        self.write = write
+        self.t0 = None
+        self.lock = threading.Lock()
+        self.numbers = {}
+        self.next_i = 0
+        self.errors = 0
+        self.pid = os.getpid()
+
+    def since_t0(self, t):
+        return None if t is None or self.t0 is None else round(t - self.t0, 6)
+
+    def __call__(self, message):
+        with self.lock:
+            if message["e"] == "start":
+                self.numbers[message["k"]] = self.next_i
+                self.next_i += 1
+            else:
+                self.write(self.event(message))
+
+    def event(self, m):
+        i = self.numbers.pop(m["k"], None)
+        who = m["actor"] if m["pid"] == self.pid else f"pid {m['pid']}"
+        client = {"client_start": self.since_t0(m["cs"]), "client_end": self.since_t0(m["ce"])}
+        if m["err"] is not None:
+            self.errors += 1
+            return {"type": "error", "i": i, "message": m["err"], **client, "actor": who}
+        return {"type": "span", "i": i, **client, "server_start": self.since_t0(m["ss"]),
+                "server_end": self.since_t0(m["se"]), "worker": m["w"], "actor": who}
+
+    def emit(self, event):
+        """A run-level event (run_start, run error, run_end), in line with the spans."""
+        with self.lock:
+            if event["type"] == "error":
+                self.errors += 1
+            self.write(event)
+
+
+class Receiver:
+    """A datagram socket (abstract namespace) and a thread feeding its messages to a collector."""
+
+    def __init__(self, collector):
+        self.collector = collector
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(f"\0demos-trace-{os.getpid()}-{id(self):x}")
+        self.address = "@" + self.sock.getsockname()[1:].decode()
+        self.thread = threading.Thread(target=self.receive, name="trace-receiver", daemon=True)
+        self.thread.start()
+
+    def receive(self):
+        while True:
+            data = self.sock.recv(65536)  # blocking
+            if data == STOP:
+                return
+            self.collector(json.loads(data))
+
+    def drain(self):
+        """Wait until every datagram sent before now is handled (the queue is FIFO), then stop."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
+            sender.sendto(STOP, self.sock.getsockname())
+        self.thread.join()  # blocking
+        self.sock.close()
+
+
+class JsonWriter:
+    """One JSON object per line, flushed at once, on a private copy of the real stdout."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __call__(self, event):
+        self.stream.write(json.dumps(event) + "\n")
+        self.stream.flush()
+
+
+def seconds(value):
+    return "-" if value is None else f"{value:7.3f}"
+
+
+class TableWriter:
+    """A readable table, one row per request as it completes."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __call__(self, event):
+        kind = event["type"]
+        if kind == "run_start":
+            line = (f"{event['demo']} {json.dumps(event['params'])}\n"
+                    f"{'i':>5}  {'sent':>7} {'back':>7}  {'served':>7} {'done':>7}  "
+                    f"{'worker':<12} actor")
+        elif kind == "span":
+            line = (f"{event['i']:>5}  {seconds(event['client_start'])} {seconds(event['client_end'])}"
+                    f"  {seconds(event['server_start'])} {seconds(event['server_end'])}  "
+                    f"{event['worker'] or '-':<12} {event['actor']}")
+        elif kind == "error":
+            line = f"{'-' if event['i'] is None else event['i']:>5}  error: {event['message']}"
+        else:
+            ideal = "-" if event["ideal"] is None else f"{event['ideal']:.3f} s"
+            line = f"total {event['total']:.3f} s, ideal {ideal}"
+        self.stream.write(line + "\n")
+        self.stream.flush()

@@ -1,0 +1,19 @@
+"""CPU-bound work on k threads: only the thread holding the GIL runs Python code, so k threads
+take as long as one core doing all the work.
+
+A free-threaded build (python3.13t and later, where sys._is_gil_enabled() returns False) runs
+these threads on separate cores: there they finish about as fast as the processes.
+"""
+from concurrent.futures import ThreadPoolExecutor
+
+from demos.cpu_work import main, work
+
+
+def work_all(sizes, limit):
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        futures = [pool.submit(work, size) for size in sizes]
+        return [future.result() for future in futures]  # blocking
+
+
+if __name__ == "__main__":
+    main(work_all)
