@@ -1,0 +1,62 @@
+/* The compare panel: the total of every run so far, side by side, with its ideal marked. */
+(function () {
+  'use strict';
+  const CL = window.CL;
+  const VISIBLE = '.remark-slides-area .remark-visible .compare-panel';
+
+  function runRow(run, scale) {
+    const row = CL.el('div', 'cmp-row');
+    row.dataset.run = run.id;
+    row.dataset.status = run.status;
+    row.appendChild(CL.el('span', 'cmp-label', '#' + run.id + ' ' + run.demo + '  ' + CL.paramSummary(run.params)));
+    const track = row.appendChild(CL.el('span', 'cmp-track'));
+    const bar = track.appendChild(CL.el('span', 'cmp-bar'));
+    const done = typeof run.total === 'number';
+    bar.style.setProperty('--v', done ? run.total / scale : 0);
+    if (typeof run.ideal === 'number') {
+      const ideal = track.appendChild(CL.el('span', 'cmp-ideal'));
+      ideal.style.setProperty('--v', run.ideal / scale);
+      ideal.title = 'ideal ' + CL.seconds(run.ideal);
+    }
+    const value = done ? CL.seconds(run.total) : run.status === 'running' ? 'running…' : run.status;
+    row.appendChild(CL.el('span', 'cmp-value', value));
+    row.title = '#' + run.id + ' ' + run.demo + ': total ' + CL.seconds(run.total) + ', ideal ' + CL.seconds(run.ideal) +
+      (run.status !== 'done' ? ' (' + run.status + ')' : '');
+    return row;
+  }
+
+  function render(node, runs) {
+    const scale = runs.reduce(function (most, run) {
+      return Math.max(most, run.total || 0, run.ideal || 0);
+    }, 0.001);
+    const chart = CL.el('div', 'cmp-chart');
+    chart.style.setProperty('--count', Math.max(runs.length, 1));
+    if (!runs.length) chart.appendChild(CL.el('div', 'cmp-empty', 'No runs yet.'));
+    runs.forEach(function (run) { chart.appendChild(runRow(run, scale)); });
+    node.replaceChildren(CL.el('div', 'cmp-title', 'Every run so far: total (bar) and ideal (line)'), chart);
+  }
+
+  const schedule = CL.frameBatcher(function () {
+    const nodes = document.querySelectorAll(VISIBLE);
+    if (!nodes.length) return;
+    const runs = Array.from(CL.store.runs.values()).filter(function (run) { return run.demo; })
+      .sort(function (a, b) { return a.id - b.id; });
+    nodes.forEach(function (node) { render(node, runs); });
+  });
+
+  CL.store.on(function (change) {
+    // Spans do not move totals; only starts, ends and snapshots do.
+    const moved = change.kind === 'run' && (change.started || CL.store.isFinal(change.run.status));
+    if (moved || change.kind === 'hello' || change.kind === 'runs') schedule();
+  });
+
+  CL.compare = {
+    renderVisible: schedule,
+    renderAll: function () {
+      document.querySelectorAll('.remark-slides-area .compare-panel').forEach(function (node) {
+        render(node, Array.from(CL.store.runs.values()).sort(function (a, b) { return a.id - b.id; }));
+      });
+    },
+  };
+  window.addEventListener('beforeprint', CL.compare.renderAll);
+})();

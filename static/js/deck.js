@@ -1,0 +1,144 @@
+/* Boots the page: remark with the deck from data-deck-url, the socket, and who drives.
+   The presenter sends goto on every slide shown; the audience follows until it navigates on its own,
+   then browses alone until F or the Follow button. */
+(function () {
+  'use strict';
+  const CL = window.CL;
+  const GOTO_GAP_MS = 120;   // at most ~8 goto/s: the server allows 10/s, so a held arrow key never gets refused
+  const UI = '.demo-panel, .compare-panel, .cl-bar, .cl-toasts';
+  const FIELDS = 'input, select, textarea, button';   // a focused button only keeps Space and Enter
+
+  const isPresenter = CL.role === 'presenter';
+  // A remark clone window (key C) is driven by its opener through postMessage; it must not drive.
+  const isClone = isPresenter && !!window.opener;
+  const startedWithHash = location.hash.length > 1;
+
+  let slideshow = null;
+  let following = !isPresenter;
+  let expected = null;      // the slide we are moving to because the presenter did
+  let greeted = false;      // has the first hello been handled?
+  let gotoTimer = null;
+  let gotoSlide = null;
+  let lastGotoAt = -Infinity;
+
+  function currentSlide() { return slideshow ? slideshow.getCurrentSlideIndex() : -1; }
+
+  function moveTo(index) {
+    if (!slideshow || typeof index !== 'number' || index === currentSlide()) return;
+    expected = index;
+    slideshow.gotoSlide(index + 1);   // gotoSlide is 1-based
+  }
+
+  /* Presenter: one goto per shown slide, but at most one per GOTO_GAP_MS (the last one always goes). */
+  function sendGoto(index) {
+    gotoSlide = index;
+    if (gotoTimer !== null) return;
+    const wait = Math.max(0, lastGotoAt + GOTO_GAP_MS - performance.now());
+    gotoTimer = setTimeout(function () {
+      gotoTimer = null;
+      lastGotoAt = performance.now();
+      CL.socket.send({type: 'goto', slide: gotoSlide});
+    }, wait);
+  }
+
+  function setFollowing(value) {
+    following = value;
+    document.body.dataset.follow = value ? 'following' : 'alone';
+    CL.status.setFollowing(value);
+  }
+
+  function onShowSlide(slide) {
+    const index = slide.getSlideIndex();
+    if (isPresenter) {
+      if (!isClone && index !== expected) sendGoto(index);
+      expected = null;
+    } else if (following && index !== expected) {
+      setFollowing(false);   // the viewer navigated on their own
+    }
+  }
+
+  /* The first hello puts a fresh presenter page on the server's slide; later ones (reconnects)
+     tell the server where the presenter went meanwhile. Followers just go where the presenter is. */
+  function onStoreChange(change) {
+    if (change.kind === 'reject') CL.status.toast(change.reason);
+    if (change.kind === 'problem') CL.status.toast(change.reason, 'warning');
+    if (!slideshow || (change.kind !== 'hello' && change.kind !== 'slide')) return;
+    if (!isPresenter) {
+      if (following) moveTo(CL.store.slide);
+    } else if (change.kind === 'hello' && !isClone) {
+      if (!greeted && !startedWithHash) moveTo(CL.store.slide);
+      else if (currentSlide() !== CL.store.slide) sendGoto(currentSlide());
+      greeted = true;
+    }
+  }
+
+  function follow() {
+    setFollowing(true);
+    moveTo(CL.store.slide);
+  }
+
+  /* remark's keyboard handlers sit on window and ignore focus: keys typed into our inputs stop at
+     document. For the audience, F (remark's fullscreen) means "follow again". */
+  function onKey(event) {
+    const target = event.target;
+    const field = target.closest && target.closest(FIELDS);
+    if (field && (field.tagName !== 'BUTTON' || event.key === ' ' || event.key === 'Enter')) {
+      if (event.key === 'Escape') field.blur();   // and let remark close its overlays too
+      else event.stopPropagation();
+      return;
+    }
+    const plain = !event.ctrlKey && !event.metaKey && !event.altKey;
+    if (!isPresenter && plain && (event.key === 'f' || event.key === 'F')) {
+      event.stopPropagation();
+      if (event.type === 'keydown' && !event.repeat) follow();
+    }
+  }
+
+  /* remark turns every tap into a slide change: none while following, none on our controls. */
+  function onTouch(event) {
+    const target = event.target;
+    if ((!isPresenter && following) || (target.closest && target.closest(UI))) event.stopPropagation();
+  }
+
+  function ready(created) {
+    slideshow = created;
+    slideshow.on('showSlide', onShowSlide);
+    slideshow.on('afterShowSlide', function () {
+      CL.panel.renderVisible();
+      CL.compare.renderVisible();
+    });
+    CL.status.start();
+    CL.panel.start();
+    CL.panel.renderVisible();
+    CL.compare.renderVisible();
+    if (!isPresenter) setFollowing(true);
+    document.body.dataset.ready = 'true';
+    onStoreChange({kind: CL.store.slide === null ? 'none' : 'hello'});
+  }
+
+  CL.deck = {follow: follow, slideshow: function () { return slideshow; }};
+
+  document.addEventListener('keydown', onKey);
+  document.addEventListener('keypress', onKey);
+  ['touchstart', 'touchmove', 'touchend'].forEach(function (name) {
+    window.addEventListener(name, onTouch, {capture: true, passive: true});
+  });
+  CL.store.on(onStoreChange);
+  CL.store.loadDemos();
+  CL.socket.start({
+    onMessage: CL.store.apply,
+    onState: function (state, retryMs) {
+      CL.status.setConn(state, retryMs);
+      CL.panel.refresh();
+    },
+    onGap: function () { CL.store.resync(CL.panel.shownRunIds()); },
+  });
+  remark.create({
+    sourceUrl: document.body.dataset.deckUrl,
+    ratio: innerWidth < innerHeight ? '4:3' : '16:9',   // a phone held upright gets bigger text
+    highlightStyle: 'github',
+    highlightLines: true,
+    countIncrementalSlides: false,
+    navigation: {scroll: false, click: false},
+  }, ready);
+})();

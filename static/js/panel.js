@@ -1,0 +1,236 @@
+/* Demo panels: every .demo-panel[data-demo] on the visible slide gets a title, its parameters,
+   Run/Cancel (presenter only), a status line, total and ideal, errors and a timeline.
+   remark copies slides for the presenter preview, so panels are rebuilt on each slide show,
+   queries are scoped to .remark-visible and every listener is delegated from document. */
+(function () {
+  'use strict';
+  const CL = window.CL;
+  const PARAMS = [
+    {name: 'n', label: 'n', min: 1, max: 10000, step: 1},
+    {name: 'workers', label: 'workers', min: 1, max: 32, step: 1},
+    {name: 'delay', label: 'delay', min: 0, max: 30, step: 0.05},
+    {name: 'concurrency', label: 'concurrency', min: 1, max: 1000, step: 1},
+  ];
+  const PENDING_MS = 10000;   // give up waiting for run_start or reject after this
+  const SHOWN_ERRORS = 3;
+  const VISIBLE = '.remark-slides-area .remark-visible .demo-panel[data-demo]';
+  const STATUS_TEXT = {failed: 'failed', timeout: 'timed out', cancelled: 'cancelled'};
+
+  const isPresenter = CL.role === 'presenter';
+  const edits = new Map();    // panel id -> {param: value} typed by the presenter
+  let mounted = [];
+  let pending = null;         // {panel, timer} between pressing Run and run_start / reject
+
+  function panelParams(node) {
+    try {
+      const params = JSON.parse(node.dataset.params || '{}');
+      return params && typeof params === 'object' ? params : {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function shownParams(node) {
+    const demo = CL.store.demos.get(node.dataset.demo);
+    const given = panelParams(node);
+    const defaults = (demo && demo.defaults) || {};
+    const uses = (demo && demo.uses) || Object.keys(given);   // the catalog says which ones a demo reads
+    return PARAMS.filter(function (spec) { return spec.name in given || uses.indexOf(spec.name) >= 0; })
+      .map(function (spec) {
+        const edited = (edits.get(node.dataset.panel) || {})[spec.name];
+        const value = edited !== undefined ? edited : spec.name in given ? given[spec.name] : defaults[spec.name];
+        return {spec: spec, value: value};
+      });
+  }
+
+  function paramField(entry) {
+    const field = CL.el('label', 'panel-param');
+    field.dataset.param = entry.spec.name;
+    field.appendChild(CL.el('span', 'panel-param-name', entry.spec.label));
+    if (isPresenter) {
+      const input = CL.el('input');
+      input.type = 'number';
+      input.name = entry.spec.name;
+      ['min', 'max', 'step'].forEach(function (key) { input[key] = entry.spec[key]; });
+      input.value = entry.value === undefined ? '' : entry.value;
+      field.appendChild(input);
+    } else {
+      field.appendChild(CL.el('span', 'panel-param-value', entry.value === undefined ? '–' : entry.value));
+    }
+    return field;
+  }
+
+  function build(node) {
+    const head = CL.el('div', 'panel-head');
+    head.appendChild(CL.el('span', 'panel-title'));
+    const params = head.appendChild(CL.el('span', 'panel-params'));
+    shownParams(node).forEach(function (entry) { params.appendChild(paramField(entry)); });
+    if (isPresenter) {
+      const actions = head.appendChild(CL.el('span', 'panel-actions'));
+      actions.appendChild(CL.el('button', 'panel-run', 'Run')).type = 'button';
+      const cancel = actions.appendChild(CL.el('button', 'panel-cancel', 'Cancel'));
+      cancel.type = 'button';
+      cancel.hidden = true;
+    }
+    const timeline = CL.el('div', 'panel-timeline');
+    const foot = CL.el('div', 'panel-foot');
+    foot.appendChild(CL.el('span', 'panel-status'));
+    foot.appendChild(CL.el('span', 'panel-total')).hidden = true;
+    foot.appendChild(CL.el('span', 'panel-ideal')).hidden = true;
+    node.replaceChildren(head, timeline, foot, CL.el('ul', 'panel-errors'));
+    return {node: node, view: CL.timeline.create(timeline), errorsShown: -1};
+  }
+
+  function statusText(run) {
+    if (pending && pending.panel === run.panel && run.status !== 'running') return 'starting…';
+    const count = run.order.length + ' of ' + (run.params.n || '?');
+    if (run.status === 'running') return 'running… ' + count + ' done';
+    if (run.status === 'done') return 'done: ' + run.order.length + ' in ' + CL.seconds(run.total);
+    return STATUS_TEXT[run.status] || run.status;
+  }
+
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  function showNumber(node, prefix, value) {
+    node.hidden = typeof value !== 'number';
+    if (!node.hidden) setText(node, prefix + CL.seconds(value));
+  }
+
+  function showErrors(record, run) {
+    const errors = run ? run.errors : [];
+    if (record.errorsShown === errors.length) return;
+    record.errorsShown = errors.length;
+    const items = errors.slice(0, SHOWN_ERRORS).map(function (error) {
+      const where = typeof error.i === 'number' ? '#' + error.i + ': ' : 'run: ';
+      return CL.el('li', 'panel-error', where + error.message);
+    });
+    if (errors.length > SHOWN_ERRORS) items.push(CL.el('li', 'panel-error-more', '+ ' + (errors.length - SHOWN_ERRORS) + ' more'));
+    record.node.querySelector('.panel-errors').replaceChildren.apply(record.node.querySelector('.panel-errors'), items);
+  }
+
+  function showButtons(record, run) {
+    if (!isPresenter) return;
+    // Cancel takes Run's place while this panel's run goes on, so the header never reflows.
+    const cancellable = !!run && run.status === 'running' && CL.store.active === run.id;
+    const runButton = record.node.querySelector('.panel-run');
+    runButton.disabled = !!pending || CL.store.active !== null || document.body.dataset.conn !== 'open';
+    runButton.hidden = cancellable;
+    record.node.querySelector('.panel-cancel').hidden = !cancellable;
+  }
+
+  function update(record, now) {
+    const node = record.node;
+    const run = CL.store.latestFor(node.dataset.panel, node.dataset.demo);
+    if (run && !run.detailed) CL.store.loadRun(run.id);
+    const demo = CL.store.demos.get(node.dataset.demo);
+    setText(node.querySelector('.panel-title'), demo ? demo.title : node.dataset.demo);
+    node.dataset.run = run ? run.id : '';
+    node.dataset.status = run ? run.status : pending && pending.panel === node.dataset.panel ? 'pending' : 'idle';
+    setText(node.querySelector('.panel-status'), run ? statusText(run) : node.dataset.status === 'pending' ? 'starting…' : 'not run yet');
+    showNumber(node.querySelector('.panel-total'), 'total ', run && run.total);
+    showNumber(node.querySelector('.panel-ideal'), 'ideal ', run && run.ideal);
+    showErrors(record, run);
+    showButtons(record, run);
+    if (!isPresenter && run) showRunParams(node, run);
+    return record.view.sync(run, now);
+  }
+
+  /* The audience sees the parameters of the run on show, not the deck's defaults. */
+  function showRunParams(node, run) {
+    node.querySelectorAll('.panel-param').forEach(function (field) {
+      const value = run.params[field.dataset.param];
+      if (value !== undefined) setText(field.querySelector('.panel-param-value'), String(value));
+    });
+  }
+
+  const schedule = CL.frameBatcher(function (now) {
+    let animating = false;
+    mounted.forEach(function (record) {
+      if (update(record, now)) animating = true;
+    });
+    if (animating) schedule();
+  });
+
+  function mountAll(nodes) {
+    mounted = Array.from(nodes, build);
+    schedule();
+  }
+
+  function visiblePanel(target) {
+    const node = target.closest && target.closest('.demo-panel[data-demo]');
+    return node && node.matches(VISIBLE) ? node : null;
+  }
+
+  function collectParams(node) {
+    const params = Object.assign({}, panelParams(node));
+    let problem = null;
+    node.querySelectorAll('.panel-param input').forEach(function (input) {
+      const value = input.valueAsNumber;
+      if (isNaN(value)) problem = problem || input.name + ' must be a number';
+      params[input.name] = value;
+    });
+    return problem ? {problem: problem} : {params: params};
+  }
+
+  function startRun(node) {
+    if (pending || CL.store.active !== null) return;   // one run at a time; the server refuses too
+    const collected = collectParams(node);
+    if (collected.problem) return CL.status.toast(collected.problem);
+    const message = {type: 'run', demo: node.dataset.demo, panel: node.dataset.panel, params: collected.params};
+    if (!CL.socket.send(message)) return CL.status.toast('not connected: the run was not sent');
+    pending = {panel: node.dataset.panel, timer: setTimeout(clearPending, PENDING_MS)};
+    schedule();
+  }
+
+  function clearPending() {
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    pending = null;
+    schedule();
+  }
+
+  function onClick(event) {
+    const node = visiblePanel(event.target);
+    if (!node || !isPresenter) return;
+    if (event.target.closest('.panel-run')) startRun(node);
+    else if (event.target.closest('.panel-cancel')) CL.socket.send({type: 'cancel'});
+  }
+
+  function onInput(event) {
+    const node = visiblePanel(event.target);
+    if (!node || !event.target.name) return;
+    const panelEdits = edits.get(node.dataset.panel) || {};
+    panelEdits[event.target.name] = event.target.value === '' ? undefined : event.target.valueAsNumber;
+    edits.set(node.dataset.panel, panelEdits);
+  }
+
+  function onKeydown(event) {
+    const node = visiblePanel(event.target);
+    if (node && event.key === 'Enter' && event.target.matches('input')) startRun(node);
+  }
+
+  CL.store.on(function (change) {
+    if (change.kind === 'demos') return CL.panel.renderVisible();
+    if (change.kind === 'run' && change.started) clearPending();
+    if (change.kind === 'reject') clearPending();
+    schedule();
+  });
+
+  CL.panel = {
+    start: function () {
+      document.addEventListener('click', onClick);
+      document.addEventListener('input', onInput);
+      document.addEventListener('keydown', onKeydown);
+      window.addEventListener('beforeprint', CL.panel.renderAll);
+      window.addEventListener('afterprint', CL.panel.renderVisible);
+    },
+    renderVisible: function () { mountAll(document.querySelectorAll(VISIBLE)); },
+    renderAll: function () { mountAll(document.querySelectorAll('.remark-slides-area .demo-panel[data-demo]')); },
+    refresh: schedule,
+    shownRunIds: function () {
+      return mounted.map(function (record) { return Number(record.node.dataset.run); }).filter(Boolean);
+    },
+  };
+})();

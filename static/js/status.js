@@ -1,0 +1,76 @@
+/* The status bar (connection, follow state, deck switcher) and toasts.
+   remark re-parses <body> when it starts, so elements are looked up fresh and clicks delegated. */
+(function () {
+  'use strict';
+  const CL = window.CL;
+  const TOAST_MS = 6000;
+  const MAX_TOASTS = 3;
+  const CONN_TEXT = {connecting: 'connecting…', open: 'live', closed: 'offline'};
+
+  let conn = 'connecting';
+  let retryMs = 0;
+  let following = null;     // audience only: true, false, or null for the presenter
+
+  function find(selector) { return document.querySelector(selector); }
+
+  function render() {
+    const bar = find('.cl-bar');
+    if (!bar) return;
+    const connNode = find('.cl-conn');
+    connNode.dataset.state = conn;
+    connNode.textContent = conn === 'closed' && retryMs
+      ? 'offline — retrying in ' + Math.ceil(retryMs / 1000) + ' s'
+      : CONN_TEXT[conn];
+    const followText = find('.cl-follow-text');
+    const followButton = find('.cl-follow-btn');
+    if (followText && following !== null) {
+      followText.textContent = following
+        ? 'following the presenter'
+        : 'browsing alone — press F or tap Follow to re-follow';
+      followButton.hidden = following;
+    }
+    // The presenter's projector stays clean unless something is wrong.
+    bar.dataset.quiet = String(CL.role === 'presenter' && conn === 'open');
+    bar.hidden = false;
+  }
+
+  function onClick(event) {
+    if (event.target.closest('.cl-follow-btn')) CL.deck.follow();
+  }
+
+  function onChange(event) {
+    const select = event.target.closest('.cl-deck-select');
+    if (!select) return;
+    const url = new URL(location.href);
+    url.searchParams.set('deck', select.value);
+    url.hash = '';
+    location.assign(url.toString());
+  }
+
+  CL.status = {
+    start: function () {
+      document.addEventListener('click', onClick);
+      document.addEventListener('change', onChange);
+      render();
+    },
+    setConn: function (state, retryDelay) {
+      conn = state;
+      retryMs = retryDelay || 0;
+      render();
+    },
+    setFollowing: function (value) {
+      following = value;
+      render();
+    },
+    /* Text from outside (reject reasons, errors) goes in as textContent only. */
+    toast: function (text, kind) {
+      const box = find('.cl-toasts');
+      if (!box) return;
+      const toast = CL.el('div', 'cl-toast', text);
+      toast.dataset.kind = kind || 'error';
+      box.appendChild(toast);
+      while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
+      setTimeout(function () { toast.remove(); }, TOAST_MS);
+    },
+  };
+})();

@@ -1,0 +1,180 @@
+/* What this page knows: the presenter's slide, the demo catalog and every run with its spans.
+   Applying a message twice changes nothing, so a re-sync may overlap live events freely. */
+(function () {
+  'use strict';
+  const CL = window.CL;
+  const FINAL = {done: true, failed: true, timeout: true, cancelled: true};
+  const listeners = [];
+  const loading = new Map();
+
+  const store = CL.store = {
+    role: CL.role,
+    slide: null,        // presenter's 0-based slide index
+    slideSeq: -1,
+    active: null,       // id of the run going on, or null
+    demos: new Map(),   // id -> {id, title, summary, kind, defaults}
+    runs: new Map(),    // id -> run record
+  };
+
+  store.on = function (listener) { listeners.push(listener); };
+
+  function emit(change) {
+    listeners.forEach(function (listener) { listener(change); });
+  }
+
+  function ensureRun(id) {
+    let run = store.runs.get(id);
+    if (!run) {
+      run = {id: id, demo: null, panel: null, params: {}, status: 'running', total: null, ideal: null,
+             spans: new Map(), order: [], errors: [], errorKeys: new Set(), detailed: false,
+             maxEnd: 0, seenAt: performance.now()};
+      store.runs.set(id, run);
+    }
+    return run;
+  }
+
+  function setStatus(run, status) {
+    // A late snapshot must not turn a finished run back into a running one.
+    if (!status || (FINAL[run.status] && !FINAL[status])) return;
+    run.status = status;
+  }
+
+  function mergeSummary(summary) {
+    const run = ensureRun(summary.id);
+    ['demo', 'panel', 'total', 'ideal', 'started_at'].forEach(function (key) {
+      if (summary[key] !== undefined && summary[key] !== null) run[key] = summary[key];
+    });
+    if (summary.params) run.params = summary.params;
+    setStatus(run, summary.status);
+    return run;
+  }
+
+  function addSpan(run, span) {
+    if (typeof span.i !== 'number') return;
+    if (!run.spans.has(span.i)) run.order.push(span.i);
+    run.spans.set(span.i, {
+      i: span.i, client_start: span.client_start, client_end: span.client_end,
+      server_start: span.server_start, server_end: span.server_end,
+      worker: span.worker, actor: span.actor,
+    });
+    if (typeof span.client_end === 'number') run.maxEnd = Math.max(run.maxEnd, span.client_end);
+  }
+
+  function addError(run, error) {
+    const key = error.i + '|' + error.message;
+    if (run.errorKeys.has(key)) return;
+    run.errorKeys.add(key);
+    run.errors.push({i: error.i, message: String(error.message), client_start: error.client_start,
+                     client_end: error.client_end, actor: error.actor});
+  }
+
+  function endRun(run, message) {
+    if (typeof message.total === 'number') run.total = message.total;
+    if (typeof message.ideal === 'number') run.ideal = message.ideal;
+    setStatus(run, message.status || 'done');
+    if (store.active === run.id) store.active = null;
+  }
+
+  const handlers = {
+    hello: function (message) {
+      store.role = message.role;
+      store.active = message.active;
+      (message.runs || []).forEach(mergeSummary);
+      setSlide(message.slide, message.seq);
+      emit({kind: 'hello'});
+    },
+    slide: function (message) {
+      if (setSlide(message.slide, message.seq)) emit({kind: 'slide'});
+    },
+    run_start: function (message) {
+      const run = ensureRun(message.run);
+      run.demo = message.demo;
+      run.panel = message.panel;
+      run.params = message.params || {};
+      run.detailed = true;     // we see it from its first event
+      run.seenAt = performance.now();
+      setStatus(run, 'running');
+      store.active = run.id;
+      emit({kind: 'run', run: run, started: true});
+    },
+    span: function (message) { runEvent(message, addSpan); },
+    error: function (message) { runEvent(message, addError); },
+    run_end: function (message) { runEvent(message, endRun); },
+    reject: function (message) { emit({kind: 'reject', reason: String(message.reason || 'refused')}); },
+  };
+
+  function setSlide(slide, seq) {
+    if (typeof slide !== 'number' || (typeof seq === 'number' && seq < store.slideSeq)) return false;
+    store.slide = slide;
+    if (typeof seq === 'number') store.slideSeq = seq;
+    return true;
+  }
+
+  function runEvent(message, apply) {
+    const run = ensureRun(message.run);
+    apply(run, message);
+    emit({kind: 'run', run: run});
+    // An event for a run we never saw start: fetch the rest of it.
+    if (!run.detailed) store.loadRun(run.id);
+  }
+
+  store.apply = function (message) {
+    const handler = message && handlers[message.type];
+    if (handler) handler(message);
+  };
+
+  /* GET /api/runs/<id>: summary + spans + errors; one request in flight per run. */
+  store.loadRun = function (id) {
+    if (loading.has(id)) return loading.get(id);
+    const request = CL.getJSON('/api/runs/' + encodeURIComponent(id)).then(function (detail) {
+      const run = mergeSummary(detail);
+      (detail.spans || []).forEach(function (span) { addSpan(run, span); });
+      (detail.errors || []).forEach(function (error) { addError(run, error); });
+      run.detailed = true;
+      emit({kind: 'run', run: run});
+    }).catch(function (error) {
+      ensureRun(id).detailed = true;   // live events still fill it; do not ask again per event
+      emit({kind: 'problem', reason: 'could not load run ' + id + ': ' + error.message});
+    }).finally(function () { loading.delete(id); });
+    loading.set(id, request);
+    return request;
+  };
+
+  /* After a gap in seq: the current state, the run list, then the runs on show in detail. */
+  store.resync = function (shownRunIds) {
+    return Promise.all([CL.getJSON('/api/state'), CL.getJSON('/api/runs')]).then(function (answers) {
+      const state = answers[0];
+      answers[1].forEach(mergeSummary);
+      store.active = state.active;
+      if (setSlide(state.slide, state.seq)) emit({kind: 'slide'});
+      const wanted = new Set(shownRunIds || []);
+      if (state.active !== null && state.active !== undefined) wanted.add(state.active);
+      emit({kind: 'runs'});
+      return Promise.all(Array.from(wanted).map(store.loadRun));
+    }).catch(function (error) {
+      emit({kind: 'problem', reason: 're-sync failed: ' + error.message});
+    });
+  };
+
+  store.loadDemos = function () {
+    return CL.getJSON('/api/demos').then(function (demos) {
+      demos.forEach(function (demo) { store.demos.set(demo.id, demo); });
+      emit({kind: 'demos'});
+    }).catch(function (error) {
+      emit({kind: 'problem', reason: 'could not load the demo list: ' + error.message});
+    });
+  };
+
+  /* The run a panel shows: the latest for its data-panel, else the latest of its demo. */
+  store.latestFor = function (panelId, demoId) {
+    let byPanel = null;
+    let byDemo = null;
+    store.runs.forEach(function (run) {
+      if (run.panel === panelId && (!byPanel || run.id > byPanel.id)) byPanel = run;
+      if (run.demo === demoId && (!byDemo || run.id > byDemo.id)) byDemo = run;
+    });
+    return byPanel || byDemo;
+  };
+
+  store.isFinal = function (status) { return !!FINAL[status]; };
+})();
