@@ -44,12 +44,15 @@ class Collector:
         return {"type": "span", "i": i, **client, "server_start": self.since_t0(m["ss"]),
                 "server_end": self.since_t0(m["se"]), "worker": m["w"], "actor": who}
 
-    def emit(self, event):
-        """A run-level event (run_start, run error, run_end), in line with the spans."""
+    def emit(self, *events, last=False):
+        """Run-level events (run_start, run error, run_end), in line with the spans. With
+        `last`, nothing is written after them (a timed-out run's stragglers stay silent)."""
         with self.lock:
-            if event["type"] == "error":
-                self.errors += 1
-            self.write(event)
+            for event in events:
+                self.errors += event["type"] == "error"
+                self.write(event)
+            if last:
+                self.write = lambda event: None
 
 
 class Receiver:
@@ -90,7 +93,7 @@ class JsonWriter:
 
 
 def seconds(value):
-    return "-" if value is None else f"{value:7.3f}"
+    return f"{'-':>7}" if value is None else f"{value:7.3f}"
 
 
 class TableWriter:
@@ -112,7 +115,6 @@ class TableWriter:
         elif kind == "error":
             line = f"{'-' if event['i'] is None else event['i']:>5}  error: {event['message']}"
         else:
-            ideal = "-" if event["ideal"] is None else f"{event['ideal']:.3f} s"
-            line = f"total {event['total']:.3f} s, ideal {ideal}"
+            line = f"total {seconds(event['total']).strip()} s, ideal {seconds(event['ideal']).strip()} s".replace("- s", "-")
         self.stream.write(line + "\n")
         self.stream.flush()

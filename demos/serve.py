@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,8 +79,8 @@ def clean_env():
     return env
 
 
-def launch(name, command, sock, deadline):
-    """Run `command` (which serves on `sock`) and return its Server once it answers."""
+def launch(name, command, sock, deadline, workers=1):
+    """Run `command` (which serves on `sock`) and return its Server once `workers` answer."""
     log = tempfile.TemporaryFile()
     try:
         process = subprocess.Popen(command, cwd=ROOT, env=clean_env(), pass_fds=[sock.fileno()],
@@ -91,6 +92,8 @@ def launch(name, command, sock, deadline):
     server = Server(name, process, sock.getsockname()[1], log)
     try:
         wait_until_answering(server, deadline)
+        if workers > 1:
+            wait_for_workers(server, workers, deadline)
     except BaseException:
         server.stop()
         raise
@@ -109,15 +112,29 @@ def wait_until_answering(server, deadline):
     raise ServerError(f"{server.name} did not answer within {deadline:g} s: {tail(server)}")
 
 
-def answers(port):
+def answers(port, delay=0):
+    """The X-Worker that served a probe, or None if the server does not answer (yet)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
-        conn.request("GET", "/?delay=0")
-        return conn.getresponse().status == 200
+        conn.request("GET", f"/?delay={delay}")
+        response = conn.getresponse()
+        return response.getheader("X-Worker", "?") if response.status == 200 else None
     except OSError:
-        return False
+        return None
     finally:
         conn.close()
+
+
+def wait_for_workers(server, workers, deadline):
+    """Until `workers` distinct workers answer at once: a worker still booting would otherwise
+    delay the first requests of a run. Probes hold each worker briefly, so they spread out."""
+    give_up = time.monotonic() + deadline
+    while time.monotonic() < give_up:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            seen = set(pool.map(answers, [server.port] * workers, [0.05] * workers))
+        if len(seen - {None}) >= workers:
+            return
+    raise ServerError(f"{server.name}: fewer than {workers} workers answered within {deadline:g} s")
 
 
 def tail(server, limit=400):
@@ -133,7 +150,7 @@ def start_gunicorn(workers=3, app="demos.slow_server:app", port=0, deadline=15.0
                    "--worker-class", "sync", "--bind", f"fd://{sock.fileno()}",
                    "--no-control-socket", "--timeout", str(MAX_DELAY + 30),
                    "--graceful-timeout", "1", "--log-level", "warning", app]
-        return launch(f"gunicorn -w {workers}", command, sock, deadline)
+        return launch(f"gunicorn -w {workers}", command, sock, deadline, workers)
 
 
 def start_asyncio_server(deadline=15.0):

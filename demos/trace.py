@@ -9,6 +9,7 @@ started by spawn/forkserver install the hooks from demos/_boot/sitecustomize.py 
 import itertools
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -98,6 +99,8 @@ def describe(error, url):
             return f"{type(error).__name__}: {cause.strerror} ({url})"
         cause = cause.__cause__ or cause.__context__ or getattr(cause, "reason", None)
     text = str(error).splitlines()[0][:160] if str(error) else ""
+    errno = re.search(r"\[Errno \d+\] ([\w ]+)", str(error))  # a cause lost on the way back
+    text = errno.group(1) if errno else text
     return f"{type(error).__name__}{': ' + text if text else ''} ({url})"
 
 

@@ -1,0 +1,246 @@
+"""Run a demo, unchanged, and trace every request: `python -m demos.run DEMO [options] [--json]`.
+
+DEMO is a demo id (see --list) or the path of a learner's script using requests or aiohttp
+(arguments after `--` go to the script). With --json: one JSON object per line, flushed as it
+happens (docs/ARCHITECTURE.md); without: a readable table. Exit status: 0 when every request
+succeeded, 1 when a request failed or the demo raised, 2 for bad usage, 3 when the run timed out.
+"""
+import argparse
+import importlib
+import multiprocessing
+import os
+import resource
+import runpy
+import signal
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from demos import serve, trace
+from demos.catalog import BASE_DEFAULTS, DEMOS
+from demos.cli import build_urls, call
+from demos.collect import Collector, JsonWriter, Receiver, TableWriter
+from demos.params import ParamError, fill, validate
+
+BOOT = Path(__file__).resolve().parent / "_boot"
+SCRIPT_URL = "http://127.0.0.1:8000/"  # where the seeds' scripts look (gunicorn's default)
+OPTIONS = ("n", "workers", "delay", "concurrency", "fail", "server", "timeout")
+
+
+def parse(argv):
+    """(options, the script's own arguments after `--`)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    rest = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(prog="python -m demos.run", description=__doc__.split("\n")[0])
+    parser.add_argument("demo", nargs="?", help="a demo id, or the path of a script")
+    for name in OPTIONS:
+        parser.add_argument(f"--{name}")
+    parser.add_argument("--url", help="use this slow server instead of starting one")
+    parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    parser.add_argument("--list", action="store_true", help="list the demos and exit")
+    args = parser.parse_args(argv)
+    if not args.list and not args.demo:
+        parser.error("name a demo (see --list) or a script")
+    return args, rest
+
+
+def list_demos():
+    for demo in DEMOS.values():
+        print(f"{demo.id:<18} {demo.summary}")
+
+
+def raise_file_limit():
+    """Each connection is a file descriptor: n = 10,000 needs more than the usual 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def private_stdout():
+    """A private copy of stdout for the JSON lines; fd 1 then points at stderr, so whatever the
+    demo (or a child process) prints cannot break the stream."""
+    stream = os.fdopen(os.dup(1), "w")
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    return stream
+
+
+class Run:
+    """One traced run: its target, parameters, server, collector and clock."""
+
+    def __init__(self, args, script_args):
+        self.script = None if args.demo in DEMOS else Path(args.demo)
+        self.demo = None if self.script else DEMOS[args.demo]
+        raw = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+        self.params = fill(BASE_DEFAULTS, raw) if self.script else validate(args.demo, raw)
+        self.name = str(self.script) if self.script else self.demo.id
+        self.url, self.script_args = args.url, script_args
+        self.server = None
+        self.out = private_stdout() if args.json else sys.stdout
+        self.collector = Collector((JsonWriter if args.json else TableWriter)(self.out))
+        self.ideal = self.demo.ideal(self.params) if self.demo else None
+
+    def start_server(self):
+        """The slow server this run needs, unless --url names one (None for CPU demos)."""
+        kind = "script" if self.script else self.demo.kind
+        if kind == "server":
+            return serve.start_socket_server(self.demo.module, self.params["workers"])
+        if kind == "cpu" or self.url:
+            return None
+        if kind == "script":
+            return serve.start_gunicorn(self.params["workers"], port=8000)
+        return serve.start_server(self.params["server"], self.params["workers"])
+
+    def prepare(self):
+        """Import the demo (outside the timed part) and return the call that runs it."""
+        p = self.params
+        if self.script:
+            for name in ("requests", "aiohttp"):
+                if name in self.script.read_text(errors="replace"):
+                    importlib.import_module(name)
+            return self.run_script
+        module = importlib.import_module(self.demo.module)
+        if self.demo.kind == "cpu":
+            from demos.cpu_work import size_for
+            sizes = [size_for(p["delay"])] * p["n"]
+            module.work = trace.TracedTask(module.work)  # the module's global, not its code
+            return lambda: module.work_all(sizes, p["concurrency"])
+        client = module if self.demo.kind == "client" else importlib.import_module(
+            "demos.client_threads")  # the socket servers' demo: n concurrent threads
+        urls = build_urls(self.url, p["n"], p["delay"], p["fail"] if self.demo.kind == "client" else 0)
+        return lambda: call(client.fetch_all, urls, p["concurrency"])
+
+    def run_script(self):
+        sys.argv = [str(self.script), *self.script_args]
+        try:
+            runpy.run_path(str(self.script), run_name="__main__")
+        except SystemExit as stop:
+            if stop.code not in (None, 0):
+                raise RuntimeError(f"the script exited with status {stop.code}") from None
+
+    def error(self, message):
+        self.collector.emit(run_error(message))
+
+    def end(self, total=None, *before):
+        """The last line of every run (total null if the demo never started)."""
+        if total is None and self.collector.t0 is not None:
+            total = time.perf_counter() - self.collector.t0
+        total = None if total is None else round(total, 6)
+        self.collector.emit(*before, {"type": "run_end", "total": total, "ideal": self.ideal},
+                            last=True)
+
+    def expire(self):
+        """The run's time is up: say so, kill its children and its server, and leave at once."""
+        self.end(None, run_error(f"timed out after {self.params['timeout']:g} s"))
+        self.out.flush()
+        for child in multiprocessing.active_children():
+            child.kill()
+        if self.server:
+            self.server.signal(signal.SIGKILL)
+        os._exit(3)
+
+
+def run_error(message):
+    return {"type": "error", "i": None, "message": message}
+
+
+def summary(error):
+    """One line for an exception: its type and its innermost cause."""
+    return trace.describe(error, None).removesuffix(" (None)")
+
+
+def watch(run, done):
+    if not done.wait(run.params["timeout"]):
+        run.expire()
+
+
+def trace_children(receiver):
+    """Child processes find the runner's socket, and (spawn/forkserver) install the hooks."""
+    os.environ[trace.ENV_SOCKET] = receiver.address
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(BOOT), str(BOOT.parent.parent), os.environ.get("PYTHONPATH")]))
+    os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+
+
+def execute(run):
+    """Start the server, run the demo traced, and end with run_end. Returns the exit status."""
+    run.collector.emit({"type": "run_start", "demo": run.name, "params": run.params})
+    done = threading.Event()
+    threading.Thread(target=watch, args=(run, done), name="watchdog", daemon=True).start()
+    with ExitStack() as stack:
+        try:
+            run.server = run.start_server()
+        except (serve.ServerError, OSError) as error:
+            run.error(f"could not start the slow server: {error}")
+            run.end()
+            return 1
+        if run.server:
+            stack.callback(run.server.stop)
+        run.url = run.url or (run.server.url if run.server else SCRIPT_URL)
+        status = timed(run)
+    done.set()
+    return status
+
+
+def timed(run):
+    """The timed part: t0, the demo, the total; then the events still in flight, then run_end."""
+    try:
+        job = run.prepare()
+    except Exception as error:
+        run.error(f"could not load the demo: {summary(error)}")
+        run.end()
+        return 1
+    receiver = Receiver(run.collector)
+    trace_children(receiver)
+    trace.use_sink(run.collector)
+    trace.install_hooks()
+    run.collector.t0 = time.perf_counter()
+    try:
+        job()
+    except Exception as error:
+        run.error(f"the demo raised {summary(error)}")
+    except BaseException:  # SIGTERM (a cancel) or Ctrl-C: the stream still ends properly
+        run.error("interrupted")
+        raise
+    finally:
+        total = time.perf_counter() - run.collector.t0
+        receiver.drain()
+        run.end(total)
+    return 1 if run.collector.errors else 0
+
+
+def exit_now_if_stuck(status):
+    """A demo may leave a thread blocked (say, on a dead server): never let it hang the exit."""
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
+           if t is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+
+def main(argv=None):
+    args, script_args = parse(argv)
+    if args.list:
+        list_demos()
+        return 0
+    if args.demo not in DEMOS and not Path(args.demo).is_file():
+        print(f"demos.run: unknown demo {args.demo!r} (see --list) and no such script",
+              file=sys.stderr)
+        return 2
+    try:
+        run = Run(args, script_args)
+    except ParamError as error:
+        print(f"demos.run: {error}", file=sys.stderr)
+        return 2
+    raise_file_limit()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups, stop the server
+    status = execute(run)
+    run.out.flush()
+    exit_now_if_stuck(status)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
