@@ -1,0 +1,172 @@
+"""concurrency-live: serve the deck app with gunicorn's gthread worker, in one worker process.
+
+    python app.py [--host 0.0.0.0] [--port 5000] [--deck slides/<name>.md] [--workers 3]
+                  [--presenter-token TOKEN] [--instance DIR]
+
+On start it launches the embedded slow server, then prints the presenter URL (with its token),
+the audience URL for every local address with a QR code, and last `Serving on http://HOST:PORT`.
+"""
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
+
+from live import auth, close_app, create_app, netinfo
+
+__all__ = ["create_app", "main"]
+THREADS = 1000  # each WebSocket holds one thread: room for a full audience
+
+
+def bounded_int(low, high):
+    def convert(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+    return convert
+
+
+def deck_file(text):
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no deck file {text}")
+    return path.resolve()
+
+
+def token(text):
+    if not auth.TOKEN_SHAPE.fullmatch(text):
+        raise argparse.ArgumentTypeError("8 to 128 characters from A-Z a-z 0-9 _ -")
+    return text
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Serve the live concurrency deck.")
+    parser.add_argument("--host", default="0.0.0.0", help="address to bind (default: all)")
+    parser.add_argument("--port", type=bounded_int(0, 65535), default=5000,
+                        help="port to bind; 0 picks a free one")
+    parser.add_argument("--deck", type=deck_file, help="the deck to present (any .md file)")
+    parser.add_argument("--workers", type=bounded_int(1, 32), default=3,
+                        help="gunicorn sync workers of the embedded slow server")
+    parser.add_argument("--presenter-token", type=token,
+                        help="the presenter's secret (default: a new random one)")
+    parser.add_argument("--instance", help="folder for the database (default: instance/)")
+    parser.add_argument("--queue-size", type=bounded_int(1, 100_000), default=1024,
+                        help="frames queued per viewer before a slow one is dropped")
+    parser.add_argument("--run-timeout", type=bounded_int(1, 600), default=600,
+                        help="ceiling in seconds on any run's own timeout")
+    return parser.parse_args(argv)
+
+
+def shutdown(worker):
+    """Stop the app's services once, in a thread of its own (safe from a signal handler); the
+    interpreter waits for it, so slow servers and runs are stopped even on a quick exit."""
+    with worker.closing:
+        if worker.closer is None and worker.wsgi is not None:
+            worker.closer = threading.Thread(target=close_app, args=(worker.wsgi,),
+                                             name="shutdown")
+            worker.closer.start()
+    return worker.closer
+
+
+class DeckWorker(ThreadWorker):
+    """gthread, plus: SIGTERM closes our WebSockets, which would otherwise hold the worker."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.closing = threading.Lock()
+        self.closer = None
+        self.wsgi = None
+
+    def handle_exit(self, sig, frame):
+        super().handle_exit(sig, frame)
+        shutdown(self)
+
+
+def worker_int(worker):
+    shutdown(worker)
+
+
+def worker_exit(_server, worker):
+    closer = shutdown(worker)
+    if closer is not None:
+        closer.join(30)  # blocking
+
+
+class DeckServer(BaseApplication):
+    """gunicorn, configured in code: 1 worker process, gthread, no control socket."""
+
+    def __init__(self, args, config):
+        self.args, self.app_config = args, config
+        super().__init__()
+
+    def load_config(self):
+        options = {
+            "bind": [bind_address(self.args.host, self.args.port)],
+            "workers": 1,  # one process keeps the slide, the runs and the sockets in one place
+            "worker_class": DeckWorker,
+            "threads": THREADS,
+            "worker_connections": THREADS + 200,
+            "control_socket_disable": True,
+            "graceful_timeout": 10,
+            "timeout": 60,
+            "keepalive": 5,
+            "loglevel": "warning",
+            "proc_name": "concurrency-live",
+            "when_ready": self.when_ready,
+            "post_worker_init": self.post_worker_init,
+            "worker_int": worker_int,
+            "worker_exit": worker_exit,
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def when_ready(self, server):
+        """Listening (the port is known even for --port 0): tell the app its audience URLs."""
+        self.port = server.LISTENERS[0].getsockname()[1]
+        self.app_config["AUDIENCE_URLS"] = netinfo.audience_urls(self.args.host, self.port)
+
+    def load(self):
+        return create_app(self.app_config)  # in the worker, after fork: threads start there
+
+    def post_worker_init(self, worker):
+        """The app is loaded: start the slow server, then say where everything is."""
+        live = worker.wsgi.extensions["live"]
+        slow = live.servers.url(self.args.workers)  # blocking
+        banner(self.args, self.port, worker.wsgi.config, slow, sys.stdout)
+
+
+def bind_address(host, port):
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def banner(args, port, config, slow_url, out):
+    local = netinfo.url_for_host(netinfo.local_host(args.host), port, "")
+    audience = config["AUDIENCE_URLS"]
+    lines = [f"concurrency-live: deck {config['DECK']}",
+             f"Slow server: gunicorn -w {args.workers} (sync) at {slow_url}",
+             f"Presenter (keep it secret): {local}/presenter?token={config['PRESENTER_TOKEN']}"]
+    lines += [f"Audience: {url}" for url in audience]
+    out.write("\n".join(lines) + "\n")
+    netinfo.terminal_qr(audience[0], out)
+    out.write(f"Serving on {local}\n")
+    out.flush()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
+              "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
+              "RUN_TIMEOUT": float(args.run_timeout)}
+    if args.instance:
+        config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
+    DeckServer(args, config).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Blueprint: the JSON API. Errors are {"error": "one line"}: 400 bad input, 403 not the
+presenter, 404 unknown demo or run, 409 a run already going (or none to cancel)."""
+import re
+
+from flask import Blueprint, current_app, jsonify, request
+
+from demos.catalog import DEMOS
+from demos.params import ParamError, UnknownDemo
+
+from live import auth
+from live.runs import Busy, NotRunning
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+PANEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def live():
+    return current_app.extensions["live"]
+
+
+def fail(status, reason):
+    return jsonify(error=reason), status
+
+
+@bp.get("/demos")
+def demos():
+    """Every demo: id, title, summary, kind, defaults, module (and the parameters it uses)."""
+    return jsonify([demo.as_json() for demo in DEMOS.values()])
+
+
+@bp.post("/runs")
+def start_run():
+    """Start a run (presenter): {demo, panel?, n, workers, delay, concurrency, fail?, server?}."""
+    if not auth.is_presenter(request):
+        return fail(403, "only the presenter can start a run")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return fail(400, "the body must be a JSON object")
+    params = dict(body)
+    demo_id, panel = params.pop("demo", None), params.pop("panel", None)
+    if panel is not None and not (isinstance(panel, str) and PANEL.fullmatch(panel)):
+        return fail(400, "panel must be a short name like p7")
+    try:
+        run_id = live().runs.start(demo_id, panel, params)
+    except UnknownDemo as exc:
+        return fail(404, str(exc))
+    except ParamError as exc:
+        return fail(400, str(exc))
+    except Busy as exc:
+        return fail(409, str(exc))
+    return jsonify(id=run_id), 202
+
+
+@bp.post("/runs/active/cancel")
+def cancel_run():
+    """Cancel the run that is going (presenter)."""
+    if not auth.is_presenter(request):
+        return fail(403, "only the presenter can cancel a run")
+    try:
+        run_id = live().runs.cancel()
+    except NotRunning as exc:
+        return fail(409, str(exc))
+    return jsonify(id=run_id)
+
+
+@bp.get("/runs")
+def runs():
+    """Summaries of every run so far, oldest first."""
+    return jsonify(live().store.runs())
+
+
+@bp.get("/runs/<int:run_id>")
+def run(run_id):
+    """One run: summary, spans, errors and the seq of its last event."""
+    found = live().store.run(run_id)
+    if found is None:
+        return fail(404, f"no run {run_id}")
+    return jsonify(found)
+
+
+@bp.get("/state")
+def state():
+    """The current slide, the last broadcast seq and the active run (id or null)."""
+    return jsonify(live().state())

@@ -1,0 +1,97 @@
+"""Blueprint: the audience and presenter pages, the deck markdown with its directives expanded
+(speaker notes only for the presenter), and remark itself from node_modules."""
+import re
+
+from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
+                   request, send_from_directory, url_for)
+
+from live import auth, netinfo
+from live.directives import Context, expand_deck
+
+bp = Blueprint("deck", __name__)
+DECK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def deck_paths():
+    """{name: path} of every deck: slides/*.md, plus the deck given on the command line."""
+    slides = current_app.config["SLIDES_DIR"]
+    decks = {path.stem: path for path in sorted(slides.glob("*.md")) if path.is_file()}
+    default = current_app.config["DECK"]
+    decks[default.stem] = default  # --deck may name any file; it is the presenter's choice
+    return decks
+
+
+def deck_path(name):
+    """The deck called `name` (a name, never a path): 404 for anything else."""
+    if not isinstance(name, str) or not DECK_NAME.fullmatch(name) or ".." in name:
+        abort(404)
+    path = deck_paths().get(name)
+    if path is None:
+        abort(404)
+    slides = current_app.config["SLIDES_DIR"].resolve()
+    if path != current_app.config["DECK"] and not path.resolve().is_relative_to(slides):
+        abort(404)  # a symlink in slides/ that points elsewhere
+    return path
+
+
+def page(role):
+    """The one page, for `role`; ?deck=<name> picks another deck."""
+    name = request.args.get("deck") or current_app.config["DECK"].stem
+    deck_path(name)
+    response = make_response(render_template(
+        "deck.html", role=role, deck=name, deck_url=url_for("deck.markdown", name=name),
+        deck_names=sorted(deck_paths())))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+def audience():
+    """The audience page."""
+    return page("audience")
+
+
+@bp.get("/presenter")
+def presenter():
+    """?token=T sets the presenter cookie and redirects; without it the cookie is required."""
+    if "token" in request.args:
+        if not auth.check_token(request.args["token"]):
+            abort(403, "wrong presenter token")
+        deck = request.args.get("deck")
+        target = url_for("deck.presenter", **({"deck": deck} if deck else {}))
+        response = redirect(target, code=303)
+        response.headers["Cache-Control"] = "no-store"
+        return auth.set_cookie(response)
+    if not auth.is_presenter(request):
+        abort(403, "open the presenter URL printed at start (with its token)")
+    return page("presenter")
+
+
+def audience_url():
+    urls = current_app.config["AUDIENCE_URLS"]
+    return urls[0] if urls else request.url_root
+
+
+def context():
+    app = current_app
+    return Context(root=app.config["ROOT_DIR"], bench_dir=app.config["BENCH_DIR"],
+                   audience_url=audience_url(), params=app.extensions["live"].runs.params,
+                   qr=netinfo.svg_qr)
+
+
+@bp.get("/deck/<name>.md")
+def markdown(name):
+    """The deck's markdown, directives expanded; notes stripped unless from the presenter."""
+    source = deck_path(name).read_text(encoding="utf-8")
+    text = expand_deck(source, context(), notes=auth.is_presenter(request))
+    response = make_response(text)
+    response.headers["Content-Type"] = "text/markdown; charset=utf-8"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/vendor/remark.min.js")
+def remark():
+    """remark.js from the npm package (never from a CDN)."""
+    path = current_app.config["REMARK_JS"]
+    return send_from_directory(path.parent, path.name, mimetype="text/javascript")

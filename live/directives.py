@@ -1,0 +1,174 @@
+"""Our deck directives, expanded on the server (remark macro syntax, one line each):
+
+    ![:code](demos/client_threads.py)        the file's source as a fenced python block
+    ![:code fetch_all](demos/client_threads.py)   only that top-level def or class
+    ![:demo n=9, concurrency=3](asyncio_semaphore)   a demo panel (p<ordinal> among demos)
+    ![:compare]()  ![:audience-url]()  ![:audience-qr]()  ![:bench](scaling)
+
+A directive that cannot be expanded becomes a visible error box, never a silent blank.
+Everything that comes from outside is HTML-escaped.
+"""
+import ast
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from demos.params import ParamError, UnknownDemo
+
+from live.remarkdown import lex, render, without_notes
+
+BENCH_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class DirectiveError(Exception):
+    """A directive that cannot be expanded; the message is shown on the slide."""
+
+
+@dataclass
+class Context:
+    """What expanding a deck needs to know about the app and the request."""
+    root: Path  # code includes must stay inside it
+    bench_dir: Path
+    audience_url: str
+    params: Callable  # (demo_id, raw) -> clean params, raising ParamError / UnknownDemo
+    qr: Callable  # url -> inline SVG
+
+
+def expand_deck(source, context, notes=True):
+    """The deck's markdown with our directives expanded, and its notes dropped unless `notes`."""
+    tokens = lex(source)
+    counter = {"demo": 0}
+
+    def expand(token):
+        if token.name == "demo":  # numbered before notes are dropped, so both views agree
+            counter["demo"] += 1
+        handler = HANDLERS.get(token.name)
+        if handler is None:
+            return None  # remark's own macros and the front end's stay as they are
+        try:
+            return handler(token, context, counter["demo"])
+        except DirectiveError as exc:
+            return error_box(f"{token.name}: {exc}")
+
+    rendered = render(tokens, expand)  # expands every directive, notes included
+    return rendered if notes else render(without_notes(lex(rendered)), lambda t: None)
+
+
+def escape(text):
+    """HTML-escaped, and with nothing left that remark would lex (`.class[`, macros, code)."""
+    return html.escape(text).translate({ord("["): "&#91;", ord("]"): "&#93;", ord("`"): "&#96;"})
+
+
+def error_box(message):
+    return f'<div class="directive-error">{escape(message)}</div>'
+
+
+def inside(root, value):
+    """The file `value` names, which must be inside `root`."""
+    path = (root / value).resolve()
+    if not value or not path.is_relative_to(root.resolve()):
+        raise DirectiveError(f"{value!r} is not a file of this project")
+    if not path.is_file():
+        raise DirectiveError(f"no file {value}")
+    return path
+
+
+def definition(source, name, label):
+    """The source of the top-level def or class `name`, decorators included."""
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and node.name == name:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            return "\n".join(source.splitlines()[first - 1:node.end_lineno])
+    raise DirectiveError(f"no top-level def or class {name} in {label}")
+
+
+def fenced(code, language="python"):
+    """A fence longer than any backtick run in `code`, so the code cannot close it."""
+    runs = [len(run) for run in re.findall(r"`+", code)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return f"{fence}{language}\n{code.rstrip()}\n{fence}"
+
+
+def expand_code(token, context, _ordinal):
+    path = inside(context.root, token.value.strip())
+    source = path.read_text(encoding="utf-8")
+    name = token.args[0] if token.args and token.args[0] else None
+    if name is None:
+        return fenced(source)
+    try:
+        return fenced(definition(source, name, token.value.strip()))
+    except SyntaxError as exc:
+        raise DirectiveError(f"{token.value.strip()} does not parse: {exc.msg}") from None
+
+
+def demo_args(args):
+    """`n=9, concurrency=3` as a dict of strings."""
+    raw = {}
+    for arg in filter(None, args):
+        key, sep, value = arg.partition("=")
+        if not sep or not key.strip():
+            raise DirectiveError(f"expected name=value, got {arg!r}")
+        raw[key.strip()] = value.strip()
+    return raw
+
+
+def expand_demo(token, context, ordinal):
+    demo_id = token.value.strip()
+    try:
+        params = context.params(demo_id, demo_args(token.args))
+    except (ParamError, UnknownDemo) as exc:
+        raise DirectiveError(f"{demo_id}: {exc}") from None
+    return (f'<div class="demo-panel" data-demo="{escape(demo_id)}" '
+            f'data-panel="p{ordinal}" data-params="{html.escape(json.dumps(params))}"></div>')
+
+
+def expand_compare(_token, _context, _ordinal):
+    return '<div class="compare-panel"></div>'
+
+
+def expand_audience_url(_token, context, _ordinal):
+    url = escape(context.audience_url)
+    return f'<a class="audience-url" href="{url}">{url}</a>'
+
+
+def expand_audience_qr(_token, context, _ordinal):
+    return f'<div class="audience-qr">{context.qr(context.audience_url)}</div>'
+
+
+def expand_bench(token, context, _ordinal):
+    name = token.value.strip()
+    if not BENCH_NAME.fullmatch(name):
+        raise DirectiveError(f"{name!r} is not a benchmark name")
+    path = context.bench_dir / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DirectiveError(f"no results yet: run the benchmark that writes {name}.json") \
+            from None
+    except ValueError as exc:
+        raise DirectiveError(f"{name}.json is not JSON: {exc}") from None
+    return bench_table(data, name)
+
+
+def bench_table(data, name):
+    """{"command", "columns", "rows"} (rows as lists or as dicts) as an HTML table."""
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
+        raise DirectiveError(f"{name}.json has no rows")
+    rows = data["rows"]
+    columns = data.get("columns") or (list(rows[0]) if rows and isinstance(rows[0], dict) else [])
+    cells = [[row.get(c) for c in columns] if isinstance(row, dict) else list(row) for row in rows]
+    esc = lambda value: escape("" if value is None else str(value))  # noqa: E731
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in cells)
+    command = f'<p class="bench-command"><code>{esc(data.get("command", ""))}</code></p>'
+    return (f'<table class="bench" data-bench="{esc(name)}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>{command}")
+
+
+HANDLERS = {"code": expand_code, "demo": expand_demo, "compare": expand_compare,
+            "audience-url": expand_audience_url, "audience-qr": expand_audience_qr,
+            "bench": expand_bench}

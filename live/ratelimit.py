@@ -1,0 +1,49 @@
+"""Token buckets: a burst of `capacity` messages, then `rate` per second."""
+import time
+
+
+class TokenBucket:
+    """Allows `capacity` actions at once, refilled at `rate` tokens per second.
+
+    One bucket belongs to one WebSocket and is used only by that socket's handler thread,
+    so it needs no lock.
+    """
+
+    def __init__(self, rate, capacity, clock=time.monotonic):
+        self.rate, self.capacity, self.clock = float(rate), float(capacity), clock
+        self.tokens = float(capacity)
+        self.stamp = clock()
+
+    def take(self, cost=1.0):
+        """Spend `cost` tokens if there are enough; False means: over the limit."""
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < cost:
+            return False
+        self.tokens -= cost
+        return True
+
+
+#: message type -> (rate per second, burst); "any" bounds every message a socket sends.
+DEFAULT_LIMITS = {
+    "any": (50.0, 100),
+    "goto": (10.0, 30),
+    "run": (0.5, 3),
+    "cancel": (1.0, 5),
+    "sync": (2.0, 10),
+}
+
+
+class Limits:
+    """The buckets of one socket, one per message type plus one for all messages."""
+
+    def __init__(self, limits=None, clock=time.monotonic):
+        limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.buckets = {kind: TokenBucket(rate, burst, clock)
+                        for kind, (rate, burst) in limits.items()}
+
+    def allow(self, kind):
+        """True if a message of `kind` may go through now."""
+        bucket = self.buckets.get(kind)
+        return self.buckets["any"].take() and (bucket is None or bucket.take())

@@ -1,0 +1,292 @@
+"""RunManager: one run at a time, each one `python -m demos.run DEMO --json ...` in a process
+group of its own, its lines relayed (stored, then broadcast) by one thread per run.
+
+A crash, a hang (killed at its timeout), a dead slow server or a cancel all end the run with a
+status and, where it helps, a run-level error; nothing here can take the app down.
+"""
+import logging
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from demos import serve
+from demos.catalog import DEMOS
+from demos.params import validate
+
+from live.relay import LineReader, parse_line
+
+ROOT = Path(__file__).resolve().parent.parent
+KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
+ORPHAN_GRACE = 2.0  # seconds to wait for EOF once the runner exited (a grandchild may hold stdout)
+TIMEOUT_GRACE = 3.0  # the runner enforces --timeout itself; we kill it this much later
+FLAGS = ("n", "workers", "delay", "concurrency", "fail", "server")
+log = logging.getLogger(__name__)
+
+
+class Busy(Exception):
+    """A run is already going."""
+
+
+class NotRunning(Exception):
+    """Nothing to cancel."""
+
+
+class Run:
+    """One run: its process and why it was stopped, behind a lock shared with cancel()."""
+
+    def __init__(self, run_id, demo, panel, params):
+        self.id, self.demo, self.panel, self.params = run_id, demo, panel, params
+        self.lock = threading.Lock()
+        self.process = None
+        self.reaped = False
+        self.reason = None  # "cancelled" | "timeout" once someone stopped it
+        self.signalled_at = None
+        self.end = None  # the runner's own run_end line
+        self.errors = 0
+
+    def attach(self, process):
+        """Own the spawned process; a cancel that came first stops it at once."""
+        with self.lock:
+            self.process = process
+            if self.reason:
+                self.signal(signal.SIGTERM)
+
+    def stop(self, reason):
+        """Ask the run to end (SIGTERM now, SIGKILL later from the relay thread)."""
+        with self.lock:
+            if self.reason is None:
+                self.reason = reason
+                self.signal(signal.SIGTERM)
+
+    def signal(self, signum):
+        """Signal the whole process group (lock held); never one we have reaped."""
+        if self.process is None or self.reaped:
+            return
+        if self.signalled_at is None:
+            self.signalled_at = time.perf_counter()
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def exited(self):
+        """Has the runner exited? Checked without reaping it, so its group id stays ours."""
+        return os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) \
+            is not None
+
+    def reap(self):
+        """Kill whatever is left in the group, then reap the runner; returns its exit code."""
+        with self.lock:
+            self.signal(signal.SIGKILL)
+            code = self.process.wait()  # blocking (briefly: it was SIGKILLed)
+            self.reaped = True
+        return code
+
+
+class RunManager:
+    """Starts, relays and cancels runs of the demo engine's runner."""
+
+    def __init__(self, store, hub, servers, timeout=120.0, default_workers=3):
+        self.store, self.hub, self.servers = store, hub, servers
+        self.timeout, self.default_workers = timeout, default_workers
+        self.lock = threading.Lock()
+        self.active = None
+        self.threads = []
+
+    def params(self, demo_id, raw):
+        """Clean parameters (ParamError, UnknownDemo); `workers` defaults to the app's --workers."""
+        if isinstance(raw, dict) and raw.get("workers") is None:
+            raw = {**raw, "workers": self.default_workers}
+        return validate(demo_id, raw)
+
+    def start(self, demo_id, panel, raw):
+        """Validate, take the one run slot (Busy if taken), announce run_start; returns the id."""
+        params = self.params(demo_id, raw)
+        with self.lock:
+            if self.active is not None:
+                raise Busy(f"run {self.active.id} is still going")
+            self.active = run = Run(None, demo_id, panel, params)
+        try:
+            run.id = self.store.create_run(demo_id, panel, params)
+            self.publish(run, {"type": "run_start", "demo": demo_id, "panel": panel,
+                               "params": params})
+            thread = threading.Thread(target=self.execute, args=(run,), name=f"run-{run.id}")
+            thread.start()
+        except BaseException:
+            self.release(run)
+            raise
+        with self.lock:
+            self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+        return run.id
+
+    def cancel(self):
+        """Stop the active run (NotRunning if none); returns its id."""
+        with self.lock:
+            run = self.active
+        if run is None or run.id is None:
+            raise NotRunning("no run is going")
+        run.stop("cancelled")
+        return run.id
+
+    def active_id(self):
+        with self.lock:
+            return None if self.active is None else self.active.id
+
+    def release(self, run):
+        with self.lock:
+            if self.active is run:
+                self.active = None
+
+    def publish(self, run, event):
+        """Store, then broadcast, one event of `run`."""
+        return self.hub.publish({**event, "run": run.id}, persist=self.store.save_event)
+
+    def error(self, run, message):
+        """A run-level error (i null) shown on the slide."""
+        run.errors += 1
+        self.publish(run, {"type": "error", "i": None, "message": message})
+
+    def execute(self, run):
+        """The run's thread: run it, then always end it with run_end and free the slot."""
+        started = time.perf_counter()
+        try:
+            try:
+                status = self.perform(run)
+            except Exception as exc:  # the app keeps serving whatever went wrong here
+                log.exception("run %s failed", run.id)
+                self.error(run, f"internal error: {type(exc).__name__}: {exc}")
+                status = "failed"
+            end = run.end or {}
+            total = end.get("total")
+            self.publish(run, {
+                "type": "run_end", "status": status,
+                "total": round(time.perf_counter() - started, 6) if total is None else total,
+                "ideal": end.get("ideal") if end.get("ideal") is not None else ideal(run)})
+        finally:
+            self.release(run)
+
+    def perform(self, run):
+        """Make sure a slow server is up, spawn the runner, relay it; returns the status."""
+        url = None
+        if needs_url(run):
+            try:
+                url = self.servers.url(run.params["workers"])  # blocking
+            except (serve.ServerError, OSError) as exc:
+                self.error(run, f"the slow server did not start: {exc}")
+                return "failed"
+        if run.reason:
+            return run.reason
+        limit = min(run.params["timeout"], self.timeout)
+        started = time.perf_counter()
+        with tempfile.TemporaryFile() as stderr:
+            run.attach(spawn(command(run, url, limit), stderr))
+            code = self.relay(run, limit)
+            late = time.perf_counter() - started >= limit
+            return self.status(run, code, limit, late, tail(stderr))
+
+    def relay(self, run, limit):
+        """Relay the runner's lines until EOF; enforce the time limit; returns the exit code."""
+        reader = LineReader(run.process.stdout)
+        started = time.perf_counter()
+        exited_at = None
+        code = None
+        try:
+            while not reader.eof:
+                for line in reader.read(0.25):  # blocking
+                    self.relay_line(run, line)
+                now = time.perf_counter()
+                if now - started > limit + TIMEOUT_GRACE:
+                    run.stop("timeout")
+                if run.signalled_at is not None and now - run.signalled_at > KILL_AFTER:
+                    with run.lock:
+                        run.signal(signal.SIGKILL)
+                if exited_at is None and run.exited():
+                    exited_at = now
+                if exited_at is not None and now - exited_at > ORPHAN_GRACE:
+                    break
+        finally:
+            reader.close()
+            run.process.stdout.close()
+            code = run.reap()  # also when relaying failed: no runner outlives its run
+        return code
+
+    def relay_line(self, run, line):
+        event = parse_line(line)
+        if event is None:
+            log.warning("run %s: ignored a line that is not an event: %.200s", run.id, line)
+        elif event["type"] == "run_end":
+            run.end = event  # sent with the status once the runner has exited
+        elif event["type"] != "run_start":  # ours went out when the run started
+            run.errors += event["type"] == "error"
+            self.publish(run, event)
+
+    def status(self, run, code, limit, late, stderr_tail):
+        """done, failed, timeout or cancelled, with a run-level error when none explains it."""
+        if run.reason == "cancelled":
+            return "cancelled"
+        if run.reason == "timeout":
+            self.error(run, f"timed out: killed after {limit:g} s")
+            return "timeout"
+        if code == 0:
+            return "done"
+        if late:
+            return "timeout"  # the runner enforced --timeout itself and said so
+        if run.end is None or run.errors == 0:
+            self.error(run, f"the runner exited with status {code}: {stderr_tail}")
+        return "failed"
+
+    def wait(self, timeout=10.0):
+        """Wait for the run threads to finish (tests, shutdown)."""
+        for thread in list(self.threads):
+            thread.join(timeout)  # blocking
+
+    def close(self):
+        """Cancel the active run and wait for it to end."""
+        try:
+            self.cancel()
+        except NotRunning:
+            pass
+        self.wait()
+
+
+def needs_url(run):
+    """Client demos talk to our embedded gunicorn, unless they start an asyncio server."""
+    return DEMOS[run.demo].kind == "client" and run.params["server"] == "gunicorn"
+
+
+def command(run, url, limit):
+    """The runner's command line."""
+    argv = [sys.executable, "-m", "demos.run", run.demo, "--json", "--timeout", f"{limit:g}"]
+    for name in FLAGS:
+        argv += [f"--{name}", str(run.params[name])]
+    return argv + (["--url", url] if url else [])
+
+
+def spawn(argv, stderr):
+    """Start the runner in a new session (its own process group) with stdout piped."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+
+
+def tail(stream, limit=300):
+    """The end of the runner's stderr, on one line."""
+    stream.seek(0)
+    text = stream.read().decode("utf-8", "replace").strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    return (lines[-1] if lines else "no output")[-limit:]
+
+
+def ideal(run):
+    """The catalog's ideal total, when the runner did not say."""
+    try:
+        value = DEMOS[run.demo].ideal(run.params)
+    except (ArithmeticError, ValueError):
+        return None
+    return round(value, 6) if math.isfinite(value) else None

@@ -1,0 +1,35 @@
+"""The embedded slow servers: one real gunicorn (W sync workers) per worker count, started lazily
+and restarted when it has died (a slow server killed mid-run must not break the next run)."""
+import threading
+
+from demos import serve
+
+
+class SlowServers:
+    """Slow servers by worker count; `url(workers)` always answers with a live one."""
+
+    def __init__(self, start=serve.start_gunicorn):
+        self.start = start
+        self.lock = threading.Lock()
+        self.servers = {}
+
+    def url(self, workers):
+        """The URL of a live gunicorn with `workers` sync workers (starting one may block)."""
+        with self.lock:
+            server = self.servers.get(workers)
+            if server is None or not server.alive():
+                if server is not None:
+                    server.stop()  # reap the dead one and its orphaned workers
+                server = self.servers[workers] = self.start(workers=workers)  # blocking
+            return server.url
+
+    def running(self):
+        """{workers: url} of the servers alive now."""
+        with self.lock:
+            return {w: s.url for w, s in self.servers.items() if s.alive()}
+
+    def stop_all(self):
+        with self.lock:
+            servers, self.servers = list(self.servers.values()), {}
+        for server in servers:
+            server.stop()  # blocking

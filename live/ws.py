@@ -1,0 +1,182 @@
+"""Blueprint: /ws, one WebSocket per viewer (JSON text frames, see docs/ARCHITECTURE.md).
+
+`parse_message(text, role)` is the pure edge: any frame becomes an Action or a Reject with a
+one-line reason, and never raises. The route adds the rate limits and does the action.
+"""
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, request
+from flask_sock import Sock
+
+from demos.params import ParamError, UnknownDemo
+
+from live import auth
+from live.ratelimit import Limits
+from live.runs import Busy, NotRunning
+
+bp = Blueprint("ws", __name__)
+sock = Sock()
+log = logging.getLogger(__name__)
+MAX_BYTES = 4096
+MAX_SLIDE = 100_000
+PANEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
+PRESENTER_ONLY = {"goto", "run", "cancel"}
+TYPE_NAMES = {int: "an integer", str: "a string", dict: "an object"}
+#: type -> {field: (python types, required)}
+SCHEMA = {
+    "goto": {"slide": (int, True)},
+    "run": {"demo": (str, True), "panel": (str, False), "params": (dict, False)},
+    "cancel": {},
+    "sync": {},
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    fields: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reject:
+    reason: str
+
+
+def decode(text):
+    """The frame as a dict, or a Reject."""
+    if not isinstance(text, str):
+        return Reject("binary frames are not accepted: send JSON text")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        return Reject(f"message too big: {size} bytes (at most {MAX_BYTES})")
+    try:
+        message = json.loads(text, parse_constant=reject_constant)
+    except (ValueError, RecursionError) as exc:
+        return Reject(f"malformed JSON: {one_line(exc)}")
+    if not isinstance(message, dict):
+        return Reject("a message must be a JSON object")
+    return message
+
+
+def reject_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def one_line(value, limit=120):
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def check_fields(kind, message):
+    """A Reject for a missing, unexpected or wrongly typed field; None if all are fine."""
+    schema = SCHEMA[kind]
+    for name in message:
+        if name != "type" and name not in schema:
+            return Reject(f"{kind}: unexpected field {one_line(repr(name), 40)}")
+    for name, (types, required) in schema.items():
+        value = message.get(name)
+        if value is None:
+            if required:
+                return Reject(f"{kind}: missing field {name!r}")
+        elif isinstance(value, bool) or not isinstance(value, types):
+            return Reject(f"{kind}: {name} must be {TYPE_NAMES[types]}")
+    return None
+
+
+def parse_message(text, role):
+    """Action or Reject for one frame from a socket of `role` ("presenter" | "audience")."""
+    message = decode(text)
+    if isinstance(message, Reject):
+        return message
+    kind = message.get("type")
+    if not isinstance(kind, str) or kind not in SCHEMA:
+        return Reject(f"unknown message type {one_line(repr(kind), 40)}")
+    if kind in PRESENTER_ONLY and role != "presenter":
+        return Reject(f"{kind}: only the presenter can do that")
+    problem = check_fields(kind, message)
+    if problem:
+        return problem
+    fields = {k: v for k, v in message.items() if k != "type"}
+    if kind == "goto" and not 0 <= fields["slide"] <= MAX_SLIDE:
+        return Reject(f"goto: slide must be between 0 and {MAX_SLIDE}")
+    if kind == "run" and fields.get("panel") is not None and not PANEL.fullmatch(fields["panel"]):
+        return Reject("run: panel must be a short name like p7")
+    return Action(kind, fields)
+
+
+def same_origin(req):
+    """A browser always sends Origin: it must name this host. Clients without one are not
+    browsers, and a cross-site page cannot hide it."""
+    origin = req.headers.get("Origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == req.host.lower()
+
+
+@bp.before_request
+def check_origin():
+    if not same_origin(request):
+        return "cross-site WebSocket refused: Origin does not match Host", 403
+    return None
+
+
+@sock.route("/ws", bp=bp)
+def socket(ws):
+    """One viewer: hello first, then its messages until it leaves or is dropped."""
+    live = current_app.extensions["live"]
+    role = "presenter" if auth.is_presenter(request) else "audience"
+    sub = live.hub.join(ws, role, live.greeting(role))
+    limits = Limits(current_app.config["RATE_LIMITS"])
+    try:
+        while True:
+            text = ws.receive()  # blocking
+            reason = answer(live, sub, limits, text)
+            if reason:
+                live.hub.tell(sub, {"type": "reject", "reason": reason})
+    finally:
+        live.hub.leave(sub)
+
+
+def answer(live, sub, limits, text):
+    """Do what one frame asks; returns a reject reason or None."""
+    action = parse_message(text, sub.role)
+    if isinstance(action, Reject):
+        return action.reason
+    if not limits.allow(action.kind):
+        return f"{action.kind}: too many messages, slow down"
+    try:
+        return ACTIONS[action.kind](live, sub, action.fields)
+    except Exception:  # one bad message must not end the socket or the app
+        log.exception("ws %s failed", action.kind)
+        return f"{action.kind}: internal error"
+
+
+def do_goto(live, _sub, fields):
+    live.goto(fields["slide"])
+
+
+def do_run(live, _sub, fields):
+    try:
+        live.runs.start(fields["demo"], fields.get("panel"), fields.get("params") or {})
+    except (UnknownDemo, ParamError, Busy) as exc:
+        return f"run: {one_line(exc)}"
+    return None
+
+
+def do_cancel(live, _sub, _fields):
+    try:
+        live.runs.cancel()
+    except NotRunning as exc:
+        return f"cancel: {exc}"
+    return None
+
+
+def do_sync(live, sub, _fields):
+    live.hub.resync(sub, live.greeting(sub.role))
+
+
+ACTIONS = {"goto": do_goto, "run": do_run, "cancel": do_cancel, "sync": do_sync}
