@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
 ORPHAN_GRACE = 2.0  # seconds to wait for EOF once the runner exited (a grandchild may hold stdout)
 TIMEOUT_GRACE = 3.0  # the runner enforces --timeout itself; we kill it this much later
+TIMED_OUT = 3  # the runner's exit status for a run that hit its timeout
 FLAGS = ("n", "workers", "delay", "concurrency", "fail", "server")
 log = logging.getLogger(__name__)
 
@@ -183,12 +184,13 @@ class RunManager:
         if run.reason:
             return run.reason
         limit = min(run.params["timeout"], self.timeout)
-        started = time.perf_counter()
         with tempfile.TemporaryFile() as stderr:
             run.attach(spawn(command(run, url, limit), stderr))
             code = self.relay(run, limit)
-            late = time.perf_counter() - started >= limit
-            return self.status(run, code, limit, late, tail(stderr))
+            status = self.status(run, code, limit, tail(stderr))
+        if url and status in ("cancelled", "timeout"):
+            self.servers.retire(run.params["workers"])
+        return status
 
     def relay(self, run, limit):
         """Relay the runner's lines until EOF; enforce the time limit; returns the exit code."""
@@ -226,7 +228,7 @@ class RunManager:
             run.errors += event["type"] == "error"
             self.publish(run, event)
 
-    def status(self, run, code, limit, late, stderr_tail):
+    def status(self, run, code, limit, stderr_tail):
         """done, failed, timeout or cancelled, with a run-level error when none explains it."""
         if run.reason == "cancelled":
             return "cancelled"
@@ -235,7 +237,7 @@ class RunManager:
             return "timeout"
         if code == 0:
             return "done"
-        if late:
+        if code == TIMED_OUT:
             return "timeout"  # the runner enforced --timeout itself and said so
         if run.end is None or run.errors == 0:
             self.error(run, f"the runner exited with status {code}: {stderr_tail}")

@@ -12,6 +12,7 @@ class SlowServers:
         self.start = start
         self.lock = threading.Lock()
         self.servers = {}
+        self.stopping = []  # threads stopping retired servers
 
     def url(self, workers):
         """The URL of a live gunicorn with `workers` sync workers (starting one may block)."""
@@ -28,8 +29,21 @@ class SlowServers:
         with self.lock:
             return {w: s.url for w, s in self.servers.items() if s.alive()}
 
+    def retire(self, workers):
+        """Replace the server for `workers` at its next use: a cancelled or timed-out run may
+        have left its workers sleeping, which would delay the next run's requests."""
+        with self.lock:
+            server = self.servers.pop(workers, None)
+            if server is not None:
+                thread = threading.Thread(target=server.stop, name="retire-slow-server")
+                thread.start()
+                self.stopping = [t for t in self.stopping if t.is_alive()] + [thread]
+
     def stop_all(self):
         with self.lock:
             servers, self.servers = list(self.servers.values()), {}
+            stopping, self.stopping = self.stopping, []
         for server in servers:
             server.stop()  # blocking
+        for thread in stopping:
+            thread.join()  # blocking
