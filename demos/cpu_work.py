@@ -18,14 +18,15 @@ def work(size):
     return total
 
 
-def size_for(seconds, probe=100_000):
-    """The loop length that keeps one core busy for `seconds` (best of three probes)."""
-    best = float("inf")
-    for _ in range(3):
+def size_for(seconds, probe=20_000, tries=15):
+    """The loop length that keeps one core busy for `seconds`: the median of short probes, so a
+    burst of speed or a preemption during one probe does not skew it."""
+    times = []
+    for _ in range(tries):
         start = time.perf_counter()
         work(probe)
-        best = min(best, time.perf_counter() - start)
-    return max(1, round(probe * seconds / best))
+        times.append(time.perf_counter() - start)
+    return max(1, round(probe * seconds / sorted(times)[tries // 2]))
 
 
 def main(work_all, argv=None):

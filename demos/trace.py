@@ -95,8 +95,9 @@ def describe(error, url):
     cause, seen = error, set()
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if isinstance(cause, OSError) and cause.strerror:
-            return f"{type(error).__name__}: {cause.strerror} ({url})"
+        if isinstance(cause, OSError) and (cause.errno or cause.strerror):
+            reason = os.strerror(cause.errno) if cause.errno else cause.strerror
+            return f"{type(error).__name__}: {reason} ({url})"
         cause = cause.__cause__ or cause.__context__ or getattr(cause, "reason", None)
     text = str(error).splitlines()[0][:160] if str(error) else ""
     errno = re.search(r"\[Errno \d+\] ([\w ]+)", str(error))  # a cause lost on the way back
