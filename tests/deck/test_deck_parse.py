@@ -61,7 +61,7 @@ def test_code_includes_resolve(deck_slides):
         assert path.is_file(), f"line {directive.line}: no file {directive.value}"
         if directive.args:
             tree = ast.parse(path.read_text(encoding="utf-8"))
-            names = {node.name for node in ast.walk(tree) if isinstance(
+            names = {node.name for node in tree.body if isinstance(  # top level, as served
                 node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
             assert directive.args[0] in names, \
                 f"line {directive.line}: no {directive.args[0]} in {directive.value}"
