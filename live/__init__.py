@@ -36,7 +36,8 @@ class Live:
         lost = self.store.recover()
         if lost:
             log.warning("runs %s were left running by a crash: marked failed", lost)
-        self.hub = Hub(seq=self.store.last_seq(), queue_size=config["QUEUE_SIZE"])
+        self.hub = Hub(seq=self.store.last_seq(), queue_size=config["QUEUE_SIZE"],
+                       send_buffer=config["WS_SEND_BUFFER"])
         self.servers = SlowServers()
         self.runs = RunManager(self.store, self.hub, self.servers, timeout=config["RUN_TIMEOUT"],
                                default_workers=config["WORKERS"])
@@ -86,6 +87,7 @@ def configure(app, config):
         WORKERS=3,  # the slow server's workers when a run does not say
         AUDIENCE_URLS=[],
         QUEUE_SIZE=1024,  # frames waiting for one socket before it is dropped as too slow
+        WS_SEND_BUFFER=64 * 1024,  # bytes of kernel send buffer per socket (0: the kernel's)
         RATE_LIMITS=DEFAULT_LIMITS,
         MAX_CONTENT_LENGTH=16 * 1024,
         # max_message_size is a hard cap well above the 4 KiB we accept: a bigger frame closes

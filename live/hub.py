@@ -64,6 +64,17 @@ class Subscriber:
             pass  # the writer is busy sending, and that send now fails
 
 
+def bound_send_buffer(ws, size):
+    """A fixed kernel send buffer per socket: without it Linux grows it to megabytes for a
+    follower that stops reading, so a room of them would pin a lot of memory and the queue
+    (where we notice a slow follower) would fill only much later."""
+    if size:
+        try:
+            ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        except OSError:
+            pass  # not a TCP socket (tests with fakes); nothing to bound
+
+
 def encode(message):
     return json.dumps(message, separators=(",", ":"), allow_nan=False)
 
@@ -71,17 +82,19 @@ def encode(message):
 class Hub:
     """Every subscriber behind one lock; broadcasts are numbered by a global `seq`."""
 
-    def __init__(self, seq=0, queue_size=1024):
+    def __init__(self, seq=0, queue_size=1024, send_buffer=64 * 1024):
         self.lock = threading.Lock()
         self.subscribers = set()
         self.seq = seq
         self.queue_size = queue_size
+        self.send_buffer = send_buffer
         self.dropped = 0
 
     def join(self, ws, role, greeting):
         """Add a socket; its first frame is `greeting(seq)`, built under the lock so that no
         broadcast falls between the snapshot and the subscription."""
         sub = Subscriber(ws, role, self.queue_size)
+        bound_send_buffer(ws, self.send_buffer)
         with self.lock:
             sub.offer(encode(greeting(self.seq)))
             self.subscribers.add(sub)
