@@ -109,6 +109,7 @@ def test_editions_are_slide_parallel(original, edition):
     """Same slides, increments and directives, so panels line up across languages."""
     ours, theirs = shown_slides(read_deck(original)), shown_slides(read_deck(edition))
     assert [s.continued for s in ours] == [s.continued for s in theirs]
+    assert [s.properties for s in ours] == [s.properties for s in theirs]  # same layout
     for mine, other in zip(ours, theirs):
         assert [d.key() for d in mine.directives()] == [d.key() for d in other.directives()], \
             f"{original}:{mine.first_line} vs {edition}:{other.first_line}"
