@@ -1,0 +1,105 @@
+"""The server's reading of deck markdown (pure functions): remark's lexer, notes, directives."""
+from pathlib import Path
+
+import pytest
+
+from demos.params import validate
+from live.directives import Context, expand_deck
+from live.ratelimit import TokenBucket
+from live.relay import parse_line
+from live.remarkdown import lex, render, without_notes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def strip(source):
+    return render(without_notes(lex(source)), lambda token: None)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("a\n???\nsecret\n---\nb", "a\n---\nb"),
+    ("a\n???\nsecret\n--\nb\n???\nmore\n---\nc", "a\n--\nb\n---\nc"),
+    ("a\n```\n???\nnot notes\n---\n```\nb\n???\nsecret", "a\n```\n???\nnot notes\n---\n```\nb"),
+    ("a\n````md\n```\n???\n```\n````\n???\nsecret", "a\n````md\n```\n???\n```\n````\n"),
+    ("a\n```\nunclosed\n???\nsecret\n---\nb", "a\n```\nunclosed\n---\nb"),
+    ("a\n    ???\n    indented code\n???\nsecret", "a\n    ???\n    indented code\n"),
+    ("a\n.left[\n???\n]\n???\nsecret\n---\nb", "a\n.left[\n???\n]\n---\nb"),
+    ("a ??? b\n???\nsecret", "a ??? b"),
+    ("a\r\n???\r\nsecret\r\n---\r\nb", "a\n---\nb"),
+])
+def test_notes_are_stripped_where_remark_sees_them(source, expected):
+    assert strip(source) == expected
+
+
+def test_lexing_loses_nothing():
+    for deck in (ROOT / "slides").glob("*.md"):
+        source = deck.read_text(encoding="utf-8")
+        assert render(lex(source), lambda token: None) == source.replace("\r\n", "\n")
+
+
+@pytest.fixture
+def context():
+    return Context(root=ROOT, bench_dir=ROOT / "tests" / "no-bench",
+                   audience_url='http://10.0.0.7:5000/"><script>', params=validate,
+                   qr=lambda url: "<svg></svg>")
+
+
+@pytest.mark.parametrize("directive, shown", [
+    ("![:demo n=<script>](sync)", "n must be an integer, got &#x27;&lt;script&gt;&#x27;"),
+    ("![:demo](<b>x</b>)", "unknown demo &#x27;&lt;b&gt;x&lt;/b&gt;&#x27;"),
+    ("![:demo n](sync)", "expected name=value"),
+    ("![:code](../../etc/passwd)", "is not a file of this project"),
+    ("![:code](demos/nope.py)", "no file demos/nope.py"),
+    ("![:code no_such_def](demos/slow_server.py)", "no top-level def or class no_such_def"),
+    ("![:bench](../secrets)", "is not a benchmark name"),
+    ("![:bench](scaling)", "no results yet"),
+])
+def test_bad_directives_show_an_escaped_error(context, directive, shown):
+    out = expand_deck(f"# slide\n\n{directive}\n", context)
+    assert '<div class="directive-error">' in out and shown in out
+    assert "<script>" not in out and "<b>" not in out
+
+
+def test_audience_url_is_escaped(context):
+    out = expand_deck("![:audience-url]()", context)
+    assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+def test_code_shows_one_definition_with_its_decorators(context, tmp_path):
+    (tmp_path / "mod.py").write_text("import x\n\n@deco\ndef f():\n    return '```'\n\n"
+                                     "def g():\n    pass\n")
+    context.root = tmp_path
+    out = expand_deck("![:code f](mod.py)", context)
+    assert out == "````python\n@deco\ndef f():\n    return '```'\n````"
+
+
+def test_demo_panels_are_numbered_in_deck_order(context):
+    out = expand_deck("![:demo](sync)\n---\n![:demo nope](sync)\n---\n![:demo n=9](threads)",
+                      context, notes=False)
+    assert 'data-panel="p1"' in out and 'data-panel="p3"' in out and "data-panel=\"p2\"" not in out
+
+
+def test_bench_table(context, tmp_path):
+    (tmp_path / "scaling.json").write_text(
+        '{"command": "python -m bench.scaling", "columns": ["n", "total"], '
+        '"rows": [[3, "1.0 s"], {"n": 9, "total": "<3.0>"}]}')
+    context.bench_dir = tmp_path
+    out = expand_deck("![:bench](scaling)", context)
+    assert "<th>n</th><th>total</th>" in out and "<td>9</td><td>&lt;3.0&gt;</td>" in out
+    assert "<code>python -m bench.scaling</code>" in out
+
+
+def test_token_bucket():
+    now = [0.0]
+    bucket = TokenBucket(rate=2, capacity=3, clock=lambda: now[0])
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    now[0] = 0.5
+    assert bucket.take() and not bucket.take()
+
+
+@pytest.mark.parametrize("line", ["", "null", "[]", '{"type": "span", "i": true}',
+                                  '{"type": "span", "client_start": NaN}',
+                                  '{"type": "error", "i": 1}', '{"type": "other"}',
+                                  '{"type": "span", "worker": 5}'])
+def test_relay_drops_lines_that_are_not_events(line):
+    assert parse_line(line) is None
