@@ -7,6 +7,8 @@ On start it launches the embedded slow server, then prints the presenter URL (wi
 the audience URL for every local address with a QR code, and last `Serving on http://HOST:PORT`.
 """
 import argparse
+import errno
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -158,8 +160,21 @@ def banner(args, port, config, slow_url, out):
     out.flush()
 
 
+def check_bind(host, port):
+    """A one-line reason instead of gunicorn's five retries when the address is taken or wrong."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            hint = " (--port 0 picks a free one)" if exc.errno == errno.EADDRINUSE else ""
+            sys.exit(f"app.py: error: cannot listen on {host}:{port}: {exc.strerror or exc}{hint}")
+
+
 def main(argv=None):
     args = parse_args(argv)
+    check_bind(args.host, args.port)
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
               "RUN_TIMEOUT": float(args.run_timeout)}
