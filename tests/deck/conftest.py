@@ -1,31 +1,14 @@
-"""Fixtures for the deck tests: the decks in slides/, parsed the way remark splits them.
-
-Builds on the root tests/conftest.py (the live app fixture is used by the render test).
+"""Fixtures for the deck tests: the decks in slides/, parsed the way remark splits them, and
+for the render test a deck app of its own (root `app_factory`) and one headless Chromium.
 """
-from pathlib import Path
-
 import pytest
 
+from decks import DECKS, read_deck
 from slidesource import split_slides
 
-ROOT = Path(__file__).resolve().parents[2]
-SLIDES = ROOT / "slides"
-DECKS = sorted(path.stem for path in SLIDES.glob("*.md"))
-TALKS = [name for name in DECKS if name == "talk" or name.startswith("talk-")]
-# An edition `<name>-<lang>` is slide-parallel with `<name>`.
-EDITIONS = [(name.rsplit("-", 1)[0], name) for name in DECKS
-            if "-" in name and name.rsplit("-", 1)[0] in DECKS]
-
-
-@pytest.fixture(scope="session")
-def repo_root():
-    """The checkout's root folder."""
-    return ROOT
-
-
-def read_deck(name):
-    """A deck's markdown source."""
-    return (SLIDES / f"{name}.md").read_text(encoding="utf-8")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
 
 
 @pytest.fixture(params=DECKS)
@@ -49,3 +32,19 @@ def deck_slides(deck_source):
 def shown(deck_slides):
     """The slides remark shows."""
     return [slide for slide in deck_slides if slide.shown]
+
+
+@pytest.fixture(scope="session")
+def deck_app(app_factory):
+    """An app of our own: the render test moves the presenter's slide, which others may watch."""
+    return app_factory()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for every deck (a context per deck and view keeps them apart)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import DECKS, EDITIONS, ROOT, TALKS, read_deck
+from decks import DECKS, EDITIONS, ROOT, TALKS, read_deck
 from slidesource import DIRECTIVE, DIRECTIVE_LINE, KNOWN_PROPERTIES, prose, shown_slides
 
 DIRECTIVE_ARITY = {"code": (0, 1), "demo": None, "compare": (0, 0), "audience-url": (0, 0),
