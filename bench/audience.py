@@ -1,0 +1,286 @@
+"""Audience load: N followers on /ws while the presenter changes slides and runs a big demo.
+
+    python -m bench.audience [--followers 500] [--slides 20] [--requests 1000] [--delay 0.5]
+
+Starts the real app (`python app.py`) on a free loopback port, opens the presenter's socket
+(cookie from /presenter?token=...) and N audience sockets spread over a few client processes,
+then: K slide changes, paced; one `asyncio_session` run of --requests requests. Prints a table:
+followers connected, slide-change and span-event latencies, events missed live / recovered from
+GET /api/runs/<id> / lost, and the app's RSS. Goals from issues 3 and 5 are shown beside them.
+"""
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import queue
+import sys
+import time
+from dataclasses import dataclass
+
+import aiohttp
+
+from bench import audience_followers
+from bench.audience_app import AppServer, Footprint, raise_file_limit
+from bench.audience_report import summarise, table
+
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+@dataclass
+class Options:
+    followers: int = 500
+    slides: int = 20
+    pace: float = 0.1  # seconds between slide changes
+    requests: int = 1000
+    delay: float = 0.5
+    demo: str = "asyncio_session"
+    server: str = "asyncio"
+    processes: int = 0  # follower processes; 0: one per 250 followers, at least 1
+    deadline: float = 300.0  # the whole measurement, connecting to last result
+
+    def parts(self):
+        count = self.processes or max(1, min(4, math.ceil(self.followers / 250)))
+        size, extra = divmod(self.followers, count)
+        return [size + (i < extra) for i in range(count) if size + (i < extra)]
+
+
+class Presenter:
+    """The presenter's socket: sends goto/run, records every broadcast it gets back."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.hello = None
+        self.seen = []
+        self.sent = {}  # slide -> time.time() just before the goto went out
+        self.changed = asyncio.Event()
+
+    async def read(self):
+        async for frame in self.ws:  # blocking
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                break
+            message = json.loads(frame.data)
+            self.hello = self.hello or message
+            self.seen.append(message)
+            self.changed.set()
+
+    async def wait_for(self, predicate, timeout):
+        """The first recorded message matching `predicate`, waiting up to `timeout` seconds."""
+        give_up = time.monotonic() + timeout
+        checked = 0
+        while True:
+            found = next((m for m in self.seen[checked:] if predicate(m)), None)
+            if found is not None:
+                return found
+            checked = len(self.seen)
+            self.changed.clear()
+            if (left := give_up - time.monotonic()) <= 0:
+                raise TimeoutError(f"presenter: nothing matched in {timeout:g} s; "
+                                   f"last {self.seen[-3:]}")
+            try:
+                await asyncio.wait_for(self.changed.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+    async def send(self, message):
+        await self.ws.send_str(json.dumps(message))
+
+    async def change_slides(self, count, pace):
+        """`count` gotos, `pace` seconds apart, to slides other than the current one."""
+        here = (await self.wait_for(lambda m: m["type"] == "hello", 10))["slide"]
+        targets = [s for s in range(1, count + 2) if s != here][:count]
+        for slide in targets:
+            self.sent[slide] = time.time()
+            await self.send({"type": "goto", "slide": slide})
+            await asyncio.sleep(pace)  # pacing the presenter, not synchronising
+        last = targets[-1] if targets else here
+        await self.wait_for(lambda m: m["type"] == "slide" and m["slide"] == last, 10)
+
+    async def run(self, options, timeout):
+        """Start the demo run; returns (run_start, run_end) as broadcast."""
+        params = {"n": options.requests, "delay": options.delay, "server": options.server,
+                  "timeout": min(600.0, timeout)}
+        await self.send({"type": "run", "demo": options.demo, "panel": "bench", "params": params})
+        start = await self.wait_for(lambda m: m["type"] in ("run_start", "reject"), 10)
+        if start["type"] == "reject":
+            raise RuntimeError(f"the run was refused: {start['reason']}")
+        end = await self.wait_for(
+            lambda m: m["type"] == "run_end" and m["run"] == start["run"], timeout + 30)
+        return start, end
+
+
+async def presenter_cookie(session, url, token):
+    """The cookie a browser gets from /presenter?token=... (303 to /presenter)."""
+    async with session.get(f"{url}/presenter", params={"token": token},
+                           allow_redirects=False, timeout=HTTP_TIMEOUT) as response:
+        if response.status != 303 or "presenter" not in response.cookies:
+            raise RuntimeError(f"/presenter?token= answered {response.status}, no cookie")
+        return response.cookies["presenter"].value
+
+
+async def run_record(session, url, run_id):
+    async with session.get(f"{url}/api/runs/{run_id}", timeout=HTTP_TIMEOUT) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+class Crowd:
+    """The follower processes and the queue they report on."""
+
+    def __init__(self, url, options):
+        self.context = multiprocessing.get_context("spawn")
+        self.outbox = self.context.Queue()
+        self.stop = self.context.Event()
+        connect_deadline = max(10.0, options.deadline / 4)
+        self.processes = [
+            self.context.Process(target=audience_followers.serve, name=f"followers-{part}",
+                                 args=(part, url, count, self.outbox, self.stop, connect_deadline))
+            for part, count in enumerate(options.parts())]
+        self.results, self.cpu, self.ready, self.failures = {}, {}, {}, []
+
+    def start(self):
+        for process in self.processes:
+            process.start()
+
+    def collect(self, kind, deadline):
+        """Read the outbox until every process has said `kind` (or failed), or the deadline."""
+        give_up = time.monotonic() + deadline
+        wanted = self.ready if kind == "ready" else self.results
+        while len(wanted) + len(self.failures) < len(self.processes):
+            try:
+                what, part, payload, extra = self.outbox.get(
+                    timeout=max(0.01, give_up - time.monotonic()))  # blocking
+            except queue.Empty:
+                return False
+            if what == "failed":
+                self.failures.append(f"follower process {part}: {payload}")
+            elif what == "ready":
+                self.ready[part] = (payload, extra)
+            else:
+                self.results[part], self.cpu[part] = payload, extra
+        return True
+
+    def finish(self, deadline):
+        """Let the followers end (stop them at the deadline), collect, and join the processes."""
+        if not self.collect("result", deadline):
+            self.stop.set()
+            self.collect("result", 30)
+        for process in self.processes:
+            process.join(30)  # blocking
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+    def reports(self):
+        return [report for part in sorted(self.results) for report in self.results[part]]
+
+
+async def in_thread(function, *args):
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+async def sample(footprint, every=0.2):
+    while True:
+        footprint.sample()
+        await asyncio.sleep(every)  # a sampling period
+
+
+async def measure(url, token, app_pid, options):
+    """Run the whole scenario against the app at `url`; returns the summary dict."""
+    give_up = time.monotonic() + options.deadline
+    footprint = Footprint(app_pid)
+    footprint.sample()
+    crowd = Crowd(url, options)
+    sampler = asyncio.create_task(sample(footprint))
+    try:
+        crowd.start()
+        async with aiohttp.ClientSession() as session:
+            cookie = await presenter_cookie(session, url, token)
+            async with session.ws_connect(f"{url}/ws", origin=url, max_msg_size=0,
+                                          headers={"Cookie": f"presenter={cookie}"}) as ws:
+                presenter = Presenter(ws)
+                reader = asyncio.create_task(presenter.read())
+                phases = await scenario(crowd, presenter, footprint, options, give_up)
+                record = await run_record(session, url, phases["start"]["run"])
+                await ws.close()
+                await reader
+    except BaseException:
+        crowd.stop.set()  # no run_end will come: the followers must not wait for it
+        raise
+    finally:
+        sampler.cancel()
+        await asyncio.wait([sampler])
+        await in_thread(crowd.finish, max(1.0, give_up - time.monotonic()))
+    return summarise(options, crowd, presenter, footprint, record, phases)
+
+
+async def scenario(crowd, presenter, footprint, options, give_up):
+    """Connected followers, then slides, then the run; returns timings of each phase."""
+    await in_thread(crowd.collect, "ready", max(1.0, give_up - time.monotonic()))
+    if crowd.failures:
+        raise RuntimeError("; ".join(crowd.failures))
+    hello = await presenter.wait_for(lambda m: m["type"] == "hello", 10)
+    if hello["role"] != "presenter":
+        raise RuntimeError("the presenter's socket was not recognised as the presenter's")
+    footprint.sample()
+    connected_rss = dict(footprint.peak)
+    await presenter.change_slides(options.slides, options.pace)
+    await asyncio.sleep(1.0)  # the last slide's fan-out settles before the run starts
+    cpu_before, started = footprint.worker_cpu(), time.perf_counter()
+    start, end = await presenter.run(options, max(10.0, give_up - time.monotonic() - 30))
+    return {"start": start, "end": end, "connected_rss": connected_rss,
+            "run_seconds": time.perf_counter() - started,
+            "run_cpu": footprint.worker_cpu() - cpu_before}
+
+
+def parse_args(argv=None):
+    defaults = Options()
+    parser = argparse.ArgumentParser(prog="python -m bench.audience",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--followers", type=int, default=defaults.followers,
+                        help="audience sockets (1-1000)")
+    parser.add_argument("--slides", type=int, default=defaults.slides, help="slide changes")
+    parser.add_argument("--pace", type=float, default=defaults.pace,
+                        help="seconds between slide changes")
+    parser.add_argument("--requests", type=int, default=defaults.requests,
+                        help="requests in the demo run (n)")
+    parser.add_argument("--delay", type=float, default=defaults.delay,
+                        help="seconds the slow server sleeps per request")
+    parser.add_argument("--demo", default=defaults.demo, help="the demo to run")
+    parser.add_argument("--server", default=defaults.server, choices=("asyncio", "gunicorn"))
+    parser.add_argument("--processes", type=int, default=defaults.processes,
+                        help="follower processes (default: one per 250 followers)")
+    parser.add_argument("--deadline", type=float, default=defaults.deadline,
+                        help="seconds for the whole measurement")
+    parser.add_argument("--app-arg", action="append", default=[],
+                        help="extra argument for app.py (repeatable), e.g. --app-arg=--queue-size=4096")
+    parser.add_argument("--json", help="also write the summary to this file")
+    args = parser.parse_args(argv)
+    checks = [(1 <= args.followers <= 1000, "--followers must be 1-1000"),
+              (1 <= args.slides <= 30, "--slides must be 1-30 (the goto burst limit)"),
+              (0.05 <= args.pace <= 5, "--pace must be 0.05-5 s"),
+              (1 <= args.requests <= 10_000, "--requests must be 1-10000"),
+              (0 <= args.delay <= 30, "--delay must be 0-30 s"),
+              (0 <= args.processes <= 8, "--processes must be 0-8"),
+              (10 <= args.deadline <= 1800, "--deadline must be 10-1800 s")]
+    for ok, reason in checks:
+        if not ok:
+            parser.error(reason)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    options = Options(**{k: v for k, v in vars(args).items() if k not in ("app_arg", "json")})
+    raise_file_limit()
+    with AppServer(args.app_arg) as app:
+        summary = asyncio.run(measure(app.url, app.token, app.pid, options))
+    print(table(summary, " ".join(["python -m bench.audience", *sys.argv[1:]])))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(summary, out, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

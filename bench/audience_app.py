@@ -1,0 +1,178 @@
+"""The app under test for bench/audience.py: the real `python app.py` on a free loopback port,
+in a temporary instance folder, with a known presenter token; and the memory and CPU time of
+its processes, read from /proc."""
+import os
+import queue
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-audience-token-7c1e"
+START_DEADLINE = 60.0
+STOP_DEADLINE = 30.0
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def raise_file_limit():
+    """Every follower is a file descriptor on both ends: soft limit up to the hard one."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class AppServer:
+    """One `python app.py --host 127.0.0.1 --port 0 ...`, its URL, pid and merged output."""
+
+    def __init__(self, extra_args=()):
+        self.extra_args = list(extra_args)
+        self.token = TOKEN
+        self.folder = self.process = self.url = self.reader = None
+        self.output = []
+        self.lines = queue.Queue()
+
+    def start(self, deadline=START_DEADLINE):
+        """Start the app and wait for its `Serving on http://HOST:PORT` line."""
+        self.folder = tempfile.TemporaryDirectory(prefix="audience-bench-")
+        command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", "0",
+                   "--instance", self.folder.name, "--presenter-token", self.token,
+                   *self.extra_args]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True, encoding="utf-8", errors="replace")
+        self.reader = threading.Thread(target=self.drain, name="app-output", daemon=True)
+        self.reader.start()
+        line = self.wait_for("Serving on ", deadline)
+        self.url = line.split("Serving on ", 1)[1].strip()
+        return self
+
+    def drain(self):
+        """Keep reading the app's output so that it never blocks on a full pipe."""
+        with self.process.stdout:
+            for line in self.process.stdout:  # blocking
+                self.output.append(line)
+                self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, needle, deadline):
+        give_up = time.monotonic() + deadline
+        while (left := give_up - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)  # blocking
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if needle in line:
+                return line
+        self.stop()
+        raise RuntimeError(f"the app did not print {needle!r}:\n{''.join(self.output)[-2000:]}")
+
+    def stop(self):
+        """SIGTERM, wait (SIGKILL after STOP_DEADLINE), then remove the instance folder."""
+        process, self.process = self.process, None
+        if process is not None:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(STOP_DEADLINE)  # blocking
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.reader is not None:
+            self.reader.join(STOP_DEADLINE)  # blocking
+        if self.folder is not None:
+            self.folder.cleanup()
+            self.folder = None
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *_exc):
+        self.stop()
+
+
+def read_stat(pid):
+    """(parent pid, CPU seconds) from /proc/<pid>/stat; the name may hold spaces and ')'."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_bytes(pid):
+    """VmRSS of one process (0 once it has gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def parents():
+    """{pid: parent pid} of every process now."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                found[int(entry)] = read_stat(entry)[0]
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                pass  # it ended while we looked
+    return found
+
+
+def descendants(pid, table):
+    """Every process below `pid` in a {pid: parent} table."""
+    below, frontier = [], [pid]
+    while frontier:
+        children = [p for p, parent in table.items() if parent in frontier]
+        below += children
+        frontier = children
+    return below
+
+
+def cpu_seconds(pid):
+    try:
+        return read_stat(pid)[1]
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+
+
+class Footprint:
+    """Peak RSS of the app's processes, sampled: the gunicorn master (the pid we started), its
+    one worker (the app itself: sockets, hub, store) and everything below the worker (slow
+    servers, the runner and its own server)."""
+
+    def __init__(self, master):
+        self.master = master
+        self.worker = None
+        self.peak = {"master": 0, "worker": 0, "children": 0}
+        self.first = None
+
+    def sample(self):
+        table = parents()
+        if self.worker is None or self.worker not in table:
+            workers = [p for p, parent in table.items() if parent == self.master]
+            self.worker = workers[0] if workers else None
+        now = {"master": rss_bytes(self.master),
+               "worker": rss_bytes(self.worker) if self.worker else 0,
+               "children": sum(map(rss_bytes, descendants(self.worker, table)))
+               if self.worker else 0}
+        self.first = self.first or now
+        for key, value in now.items():
+            self.peak[key] = max(self.peak[key], value)
+        return now
+
+    def worker_cpu(self):
+        """CPU seconds the app's worker process has used so far."""
+        return cpu_seconds(self.worker) if self.worker else 0.0

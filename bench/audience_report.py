@@ -1,0 +1,151 @@
+"""Figures for bench/audience.py: merge what the followers recorded into one summary, and print
+it as a markdown table with the goals of issues 3 and 5 beside it."""
+import math
+
+MB = 1024 * 1024
+GOALS = {"slide_p99": 0.100, "rss": 300 * MB, "done_p50": 0.020, "done_p99": 0.050}
+
+
+def percentile(values, q):
+    """Nearest-rank percentile (None for no values)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def spread(values):
+    """{count, p50, p99, max} in seconds."""
+    values = list(values)
+    return {"count": len(values), "p50": percentile(values, 0.50),
+            "p99": percentile(values, 0.99), "max": max(values, default=None)}
+
+
+def run_seqs(start, end, record):
+    """Every seq the run broadcast: its run_start, spans, errors and run_end."""
+    events = record["spans"] + record["errors"]
+    return {start["seq"], end["seq"], *(event["seq"] for event in events)}
+
+
+def accounting(reports, start, truth):
+    """Run events missed live, recovered from the API, and lost, summed over followers."""
+    missed = recovered = lost = 0
+    for report in reports:
+        gone = truth - set(report["seqs"])
+        back = gone & set(report["recovered"])
+        if report["recovered_run"] and start["seq"] in gone:
+            back.add(start["seq"])  # the run's summary stands for its run_start
+        missed, recovered, lost = missed + len(gone), recovered + len(back), \
+            lost + len(gone - back)
+    return {"missed": missed, "recovered": recovered, "lost": lost}
+
+
+def slide_latencies(reports, sent):
+    """(presenter send -> receipt, at -> receipt, slide changes missed) over all followers."""
+    after_send, after_at, missed = [], [], 0
+    for report in reports:
+        got = set()
+        for slide, received, at in report["slides"]:
+            if slide in sent:
+                got.add(slide)
+                after_send.append(received - sent[slide])
+                after_at.append(received - at)
+        missed += len(set(sent) - got)
+    return spread(after_send), spread(after_at), missed
+
+
+def anchor(reports, presenter_seen):
+    """min(at - client_end) over every span seen: the runner's clock in epoch seconds, plus the
+    smallest runner -> broadcast delay (so latencies from it undercount by that much)."""
+    spans = [m for m in presenter_seen if m.get("type") == "span" and m.get("client_end")
+             is not None]
+    return min([r["least_delay"] for r in reports] + [m["at"] - m["client_end"] for m in spans],
+               default=math.inf)
+
+
+def summarise(options, crowd, presenter, footprint, record, phases):
+    """Everything the table shows, as a JSON-able dict."""
+    reports = [r for r in crowd.reports() if r["connected"]]
+    start, end = phases["start"], phases["end"]
+    truth = run_seqs(start, end, record)
+    zero = anchor(reports, presenter.seen)
+    send, at, slides_missed = slide_latencies(reports, presenter.sent)
+    errors = [e for r in crowd.reports() for e in r["errors"]]
+    return {
+        "options": vars(options),
+        "followers": options.followers, "connected": len(reports),
+        "processes": len(crowd.processes), "failures": crowd.failures,
+        "connect_seconds": max((s for _n, s in crowd.ready.values()), default=None),
+        "slide_after_send": send, "slide_after_at": at, "slides_missed": slides_missed,
+        "span_after_at": spread(x for r in reports for x in r["span_after_at"]),
+        "span_after_done": spread(x - zero for r in reports for x in r["span_after_end"]),
+        "run": {"id": start["run"], "status": end["status"], "total": end["total"],
+                "events": len(truth), "spans": len(record["spans"]),
+                "errors": len(record["errors"]), "contiguous":
+                truth == set(range(start["seq"], end["seq"] + 1))},
+        "events": accounting(reports, start, truth),
+        "reconnects": sum(r["reconnects"] for r in reports),
+        "disorder": sum(r["disorder"] for r in reports),
+        "errors": errors[:5], "error_count": len(errors),
+        "rss": {"idle": footprint.first["worker"], "connected": phases["connected_rss"]["worker"],
+                "peak": footprint.peak["worker"], "master": footprint.peak["master"],
+                "children": footprint.peak["children"]},
+        "run_seconds": phases["run_seconds"], "run_cpu": phases["run_cpu"],
+        "client_cpu": [crowd.cpu[part] for part in sorted(crowd.cpu)],
+    }
+
+
+def ms(value):
+    return "-" if value is None else f"{value * 1000:.1f}"
+
+
+def latency(figures):
+    return f"{ms(figures['p50'])} / {ms(figures['p99'])} / {ms(figures['max'])} ms"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def at_most(value, limit):
+    return value is not None and value <= limit
+
+
+def table(s, command):
+    """The summary as a markdown table (measure | value | goal)."""
+    rss, run, events = s["rss"], s["run"], s["events"]
+    done = s["span_after_done"]
+    rows = [
+        ("followers connected", f"{s['connected']} / {s['followers']} "
+         f"({s['processes']} client processes, all in {s['connect_seconds'] or 0:.1f} s)",
+         f"all (500 in issue 5): {verdict(s['connected'] == s['followers'])}"),
+        ("slide change, presenter send → follower, p50 / p99 / max", latency(s["slide_after_send"]),
+         f"p99 ≤ 100 ms: {verdict(at_most(s['slide_after_send']['p99'], GOALS['slide_p99']))}"),
+        ("slide change, `at` → follower, p50 / p99 / max", latency(s["slide_after_at"]), ""),
+        ("slide changes missed", str(s["slides_missed"]), ""),
+        ("run", f"{s['options']['demo']} n={s['options']['requests']} "
+         f"delay={s['options']['delay']:g} server={s['options']['server']}: {run['status']}, "
+         f"total {run['total']} s, {run['events']} events (seqs contiguous: {run['contiguous']})",
+         ""),
+        ("span event, `at` → follower, p50 / p99 / max", latency(s["span_after_at"]), ""),
+        ("span event, request done in runner → follower, p50 / p99 / max", latency(done),
+         "issue 3 (100 followers): p50 ≤ 20, p99 ≤ 50 ms: " + verdict(
+             at_most(done["p50"], GOALS["done_p50"]) and at_most(done["p99"], GOALS["done_p99"]))),
+        ("run events missed live (gaps)", f"{events['missed']} (reconnects {s['reconnects']}, "
+         f"out of order {s['disorder']})", ""),
+        ("recovered from GET /api/runs/<id>", str(events["recovered"]), ""),
+        ("events lost", str(events["lost"]), f"0: {verdict(events['lost'] == 0)}"),
+        ("app worker RSS: idle / connected / peak",
+         f"{rss['idle'] / MB:.0f} / {rss['connected'] / MB:.0f} / {rss['peak'] / MB:.0f} MB",
+         f"≤ 300 MB: {verdict(rss['peak'] <= GOALS['rss'])}"),
+        ("peak RSS: gunicorn master / runner + slow servers",
+         f"{rss['master'] / MB:.0f} / {rss['children'] / MB:.0f} MB", ""),
+        ("CPU during the run: app worker / follower processes",
+         f"{s["run_cpu"]:.2f} s in {s['run_seconds']:.1f} s / "
+         + " + ".join(f"{c:.1f}" for c in s["client_cpu"]) + " s (whole bench)", ""),
+    ]
+    lines = [f"`{command}`", "", "| measure | value | goal |", "| --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    if s["error_count"]:
+        lines += ["", f"{s['error_count']} follower errors, e.g. {s['errors']}"]
+    return "\n".join(lines)
