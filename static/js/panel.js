@@ -34,8 +34,9 @@
     const demo = CL.store.demos.get(node.dataset.demo);
     const given = panelParams(node);
     const defaults = (demo && demo.defaults) || {};
-    const uses = (demo && demo.uses) || Object.keys(given);   // the catalog says which ones a demo reads
-    return PARAMS.filter(function (spec) { return spec.name in given || uses.indexOf(spec.name) >= 0; })
+    // The catalog says which parameters a demo reads (data-params carries all of them).
+    const uses = demo && demo.uses ? demo.uses : PARAMS.map(function (spec) { return spec.name; });
+    return PARAMS.filter(function (spec) { return uses.indexOf(spec.name) >= 0; })
       .map(function (spec) {
         const edited = (edits.get(node.dataset.panel) || {})[spec.name];
         const value = edited !== undefined ? edited : spec.name in given ? given[spec.name] : defaults[spec.name];

@@ -1,7 +1,7 @@
 /* The timeline of one run: a row per request, a bar from client start to client end whose
    waiting part (sent, not yet taken by a server worker) is hatched and whose served part is solid,
-   coloured by server worker. Bars are placed once with CSS custom properties against the
-   container's --t-max, so growing the axis is one style write, not one per bar. */
+   coloured by server worker. Bars are placed once, in seconds, with CSS custom properties inside
+   a layer one second wide: growing the axis rewrites that layer's width, never a bar's style. */
 (function () {
   'use strict';
   const CL = window.CL;
@@ -10,6 +10,7 @@
   const DENSE_ROWS = 24;      // above this, rows are too thin for labels
   const LEGEND_MAX = 8;
   const GROWTH = 1.3;         // the live axis jumps ahead by 30% when time catches up with it
+  const BARS_PER_FRAME = 250; // a burst of 1,000 results is drawn over a few frames, not in one long one
 
   function niceStep(range) {
     const raw = range / 6;
@@ -30,7 +31,7 @@
     const body = root.appendChild(CL.el('div', 'tl-body'));
     this.labels = body.appendChild(CL.el('div', 'tl-labels'));
     this.plot = body.appendChild(CL.el('div', 'tl-plot'));
-    this.axis = body.appendChild(CL.el('div', 'tl-axis'));
+    this.axis = body.appendChild(CL.el('div', 'tl-axis')).appendChild(CL.el('div', 'tl-seconds'));
     this.run = null;
     this.reset(null);
   }
@@ -50,10 +51,10 @@
     this.labels.replaceChildren();
     this.axis.replaceChildren();
     this.plot.replaceChildren();
-    this.barLayer = this.plot.appendChild(CL.el('div', 'tl-bars'));
-    this.idealMark = this.plot.appendChild(this.mark('tl-ideal'));
-    this.totalMark = this.plot.appendChild(this.mark('tl-total'));
-    this.nowMark = this.plot.appendChild(this.mark('tl-now'));
+    this.barLayer = this.plot.appendChild(CL.el('div', 'tl-seconds'));
+    this.idealMark = this.barLayer.appendChild(this.mark('tl-ideal'));
+    this.totalMark = this.barLayer.appendChild(this.mark('tl-total'));
+    this.nowMark = this.barLayer.appendChild(this.mark('tl-now'));
     const dense = !!run && (run.params.n || 0) > DENSE_ROWS;
     this.root.classList.toggle('tl-dense', dense);
     this.dense = dense;
@@ -78,11 +79,11 @@
     this.root.style.setProperty('--rows', rows);
   };
 
-  /* The axis: one custom property for every bar, and ticks rebuilt only when the step changes. */
+  /* The axis: the width of one second, set on two layers; ticks rebuilt only when the step changes. */
   View.prototype.setScale = function (tMax) {
     if (!(tMax > 0) || Math.abs(tMax - this.tMax) < 1e-9) return;
     this.tMax = tMax;
-    this.root.style.setProperty('--t-max', tMax);
+    this.barLayer.style.width = this.axis.style.width = (100 / tMax) + '%';
     const step = niceStep(tMax);
     const count = Math.floor(tMax / step + 1e-9) + 1;
     if (step === this.step && count === this.axis.childElementCount) return;
@@ -183,10 +184,12 @@
     if (!run) return false;
     this.newBars = document.createDocumentFragment();
     this.newLabels = document.createDocumentFragment();
-    for (; this.placed < run.order.length; this.placed += 1) this.place(run.spans.get(run.order[this.placed]));
+    const stop = Math.min(run.order.length, this.placed + BARS_PER_FRAME);
+    for (; this.placed < stop; this.placed += 1) this.place(run.spans.get(run.order[this.placed]));
     for (; this.errorsMarked < run.errors.length; this.errorsMarked += 1) this.markError(run.errors[this.errorsMarked]);
-    this.barLayer.appendChild(this.newBars);
+    this.barLayer.insertBefore(this.newBars, this.idealMark);
     this.labels.appendChild(this.newLabels);
+    if (this.placed < run.order.length) return true;   // more next frame
     if (CL.store.isFinal(run.status)) {
       this.finish(run);
       return false;

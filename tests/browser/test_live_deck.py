@@ -1,0 +1,250 @@
+"""The deck in real browsers: a presenter drives, an audience follows, runs show on every screen."""
+import os
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browsing import PHONE, README_SHOT, VISIBLE
+
+pytestmark = pytest.mark.browser
+
+N, DELAY = 5, 0.25  # five requests on three workers: two rounds, so some requests wait
+THREADS = ".demo-panel[data-demo='threads']"
+
+# Opens a socket of its own from the audience page and sends what only the presenter may send.
+FORGE = """
+async (messages) => {
+  const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws';
+  const socket = new WebSocket(url);
+  const inbox = [];
+  let wake = null;
+  socket.addEventListener('message', (event) => { inbox.push(JSON.parse(event.data)); if (wake) wake(); });
+  const next = async (type) => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const index = inbox.findIndex((message) => message.type === type);
+      if (index >= 0) return inbox.splice(index, 1)[0];
+      if (Date.now() > deadline) throw new Error('no ' + type + ' in 5 s: ' + JSON.stringify(inbox));
+      await new Promise((resolve) => { wake = resolve; setTimeout(resolve, 100); });
+    }
+  };
+  await next('hello');
+  const reasons = [];
+  for (const message of messages) {
+    socket.send(JSON.stringify(message));
+    reasons.push((await next('reject')).reason);
+  }
+  socket.send(JSON.stringify({type: 'sync'}));   // answered after the messages above: the state they left
+  const after = await next('hello');
+  socket.close();
+  return {reasons, active: after.active, runs: after.runs.length, slide: after.slide};
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def finished_run(presenter, audience):
+    """The presenter double-clicks Run on the threads slide; returns the run as the API has it."""
+    presenter.go(presenter.slide_with(THREADS))
+    before = len(presenter.api("/api/runs"))
+    panel = presenter.panel()
+    panel.locator("[data-param='n'] input").fill(str(N))
+    panel.locator("[data-param='delay'] input").fill(str(DELAY))
+    panel.locator(".panel-run").dblclick()  # the second click must not start a second run
+    expect(panel).not_to_have_attribute("data-run", "")
+    expect(panel).to_have_attribute("data-status", "done")
+    runs = presenter.api("/api/runs")
+    assert len(runs) == before + 1, runs
+    return presenter.api(f"/api/runs/{runs[-1]['id']}")
+
+
+def shown_seconds(panel, selector):
+    return float(re.search(r"([\d.]+) s", panel.locator(selector).inner_text()).group(1))
+
+
+def test_audience_follows_every_slide_change(presenter, audience):
+    count = presenter.slide_count()
+    for index in [*range(count), 2, 0, count - 1, 1]:
+        presenter.go(index)
+        audience.wait_slide(index)
+    presenter.page.keyboard.press("ArrowRight")
+    audience.wait_slide(2)
+    presenter.page.keyboard.press("ArrowLeft")
+    audience.wait_slide(1)
+    expect(audience.page.locator("body")).to_have_attribute("data-follow", "following")
+
+
+def test_run_fills_both_timelines(presenter, audience, finished_run):
+    audience.wait_slide(presenter.slide())
+    for viewer in (presenter, audience):
+        panel = viewer.panel()
+        expect(panel).to_have_attribute("data-run", str(finished_run["id"]))
+        expect(panel).to_have_attribute("data-status", "done")
+        expect(panel.locator("[data-request]")).to_have_count(N)
+        expect(panel.locator(".panel-total")).to_be_visible()
+        assert shown_seconds(panel, ".panel-total") == pytest.approx(finished_run["total"], abs=0.01)
+        assert shown_seconds(panel, ".panel-ideal") == pytest.approx(finished_run["ideal"], abs=0.01)
+    assert presenter.panel().locator(".panel-run").count() == 1
+    assert audience.page.locator(".panel-run").count() == 0
+    assert audience.panel().locator("input").count() == 0
+    presenter.screenshot("presenter.png")
+    audience.screenshot("audience.png")
+    if os.environ.get("UPDATE_SCREENSHOT"):
+        presenter.page.screenshot(path=str(README_SHOT))
+
+
+def test_bars_show_waiting_served_and_workers(presenter, finished_run):
+    panel = presenter.panel()
+    for span in finished_run["spans"]:
+        bar = panel.locator(f"[data-request='{span['i']}']")
+        expect(bar.locator(".tl-serve")).to_have_count(1)
+        expect(bar).to_have_attribute("title", re.compile(re.escape(span["worker"])))
+    # Five requests on three workers: the later ones wait, so their served part starts later.
+    waited = panel.locator(".tl-serve").evaluate_all(
+        "nodes => nodes.map(node => parseFloat(node.style.getPropertyValue('--from')))")
+    assert max(waited) > 0.3, waited
+    workers = {span["worker"] for span in finished_run["spans"]}
+    expect(panel.locator(".tl-swatch")).to_have_count(len(workers))
+    labels = panel.locator(".tl-label").all_inner_texts()
+    assert sorted(labels) == sorted(span["actor"] for span in finished_run["spans"])
+
+
+def test_forged_messages_from_the_audience_are_refused(presenter, audience, finished_run):
+    slide = presenter.slide()
+    forged = [{"type": "run", "demo": "threads", "panel": "p1", "params": {"n": 3, "delay": 0.2}},
+              {"type": "goto", "slide": 0},
+              {"type": "cancel"}]
+    result = audience.page.evaluate(FORGE, forged)
+    assert all("only the presenter" in reason for reason in result["reasons"]), result
+    assert result["active"] is None
+    assert result["runs"] == len(presenter.api("/api/runs"))
+    assert result["slide"] == slide
+    # A refusal on the page's own socket shows as a toast, as text.
+    audience.page.evaluate("CL.socket.send({type: 'run', demo: 'threads', params: {}})")
+    expect(audience.page.locator(".cl-toast")).to_contain_text("only the presenter")
+
+
+def test_late_joiner_sees_the_finished_run(open_viewer, presenter, finished_run):
+    late = open_viewer("/", "late joiner", PHONE)
+    late.wait_slide(presenter.slide())
+    panel = late.panel()
+    expect(panel).to_have_attribute("data-run", str(finished_run["id"]))
+    expect(panel.locator("[data-request]")).to_have_count(N)
+    expect(panel.locator(".panel-total")).to_contain_text("total")
+    late.screenshot("late-joiner.png")
+
+
+def test_compare_panel_charts_every_run(presenter, audience, finished_run):
+    index = presenter.slide_with(".compare-panel")
+    presenter.go(index)
+    audience.wait_slide(index)
+    runs = presenter.api("/api/runs")
+    for viewer in (presenter, audience):
+        rows = viewer.page.locator(f"{VISIBLE} .compare-panel .cmp-row")
+        expect(rows).to_have_count(len(runs))
+        row = rows.and_(viewer.page.locator(f"[data-run='{finished_run['id']}']"))
+        expect(row).to_contain_text("threads")
+        expect(row.locator(".cmp-value")).to_have_text(f"{finished_run['total']:.2f} s")
+
+
+def test_audience_browses_alone_and_follows_again(presenter, audience):
+    body = audience.page.locator("body")
+    presenter.go(1)
+    audience.wait_slide(1)
+    audience.page.keyboard.press("ArrowRight")
+    audience.wait_slide(2)
+    expect(body).to_have_attribute("data-follow", "alone")
+    expect(audience.page.locator(".cl-follow-btn")).to_be_visible()
+    presenter.go(3)
+    audience.page.wait_for_function("() => CL.store.slide === 3")
+    assert audience.slide() == 2  # the presenter's move reached it, and it stayed
+    audience.page.keyboard.press("f")
+    audience.wait_slide(3)
+    expect(body).to_have_attribute("data-follow", "following")
+    presenter.go(0)
+    audience.wait_slide(0)
+    audience.page.keyboard.press("ArrowRight")
+    expect(body).to_have_attribute("data-follow", "alone")
+    audience.page.locator(".cl-follow-btn").click()
+    audience.wait_slide(0)
+    expect(body).to_have_attribute("data-follow", "following")
+
+
+def test_taps_do_not_move_a_follower(presenter, audience):
+    presenter.go(1)
+    audience.wait_slide(1)
+    audience.page.touchscreen.tap(PHONE["width"] - 20, PHONE["height"] // 2)
+    assert audience.slide() == 1
+    expect(audience.page.locator("body")).to_have_attribute("data-follow", "following")
+    audience.page.keyboard.press("ArrowRight")  # browsing alone, a tap on the right half moves on
+    audience.wait_slide(2)
+    audience.page.touchscreen.tap(PHONE["width"] - 20, PHONE["height"] // 2)
+    audience.wait_slide(3)
+    audience.page.keyboard.press("f")
+    audience.wait_slide(1)
+
+
+def test_keys_typed_into_a_panel_stay_there(presenter):
+    index = presenter.slide_with(THREADS)
+    presenter.go(index)
+    field = presenter.panel().locator("[data-param='n'] input")
+    field.fill("")
+    field.press_sequentially("12")
+    for key in ["ArrowUp", "ArrowLeft", "ArrowRight", "p", "c", "Space", "Backspace"]:
+        field.press(key)
+    assert presenter.slide() == index
+    expect(presenter.page.locator("body")).not_to_have_class(re.compile("remark-presenter-mode"))
+    expect(field).to_have_value("1")  # "12", up to 13, Backspace: "1"
+    field.fill(str(N))
+    field.press("Escape")
+    presenter.page.keyboard.press("ArrowRight")  # remark has the keys again
+    presenter.wait_slide(index + 1)
+
+
+def test_remark_presenter_mode_notes_numbers_clone_and_print(presenter, audience):
+    index = presenter.slide_with(THREADS)
+    presenter.go(index)
+    audience.wait_slide(index)
+    number = presenter.page.locator(".remark-slides-area > .remark-visible .remark-slide-number")
+    expect(number).to_have_text(re.compile(r"^\d+ / \d+$"))
+    presenter.page.keyboard.press("p")
+    expect(presenter.page.locator("body")).to_have_class(re.compile("remark-presenter-mode"))
+    expect(presenter.page.locator(".remark-notes-area .remark-notes")).to_contain_text("Presenter-only note")
+    presenter.page.keyboard.press("p")
+    audience_notes = " ".join(audience.page.locator(".remark-slide-notes").all_text_contents())
+    assert "Presenter-only" not in audience_notes
+    with presenter.context.expect_page() as opening:
+        presenter.page.keyboard.press("c")
+    clone = opening.value
+    presenter.wait_ready(clone)
+    presenter.page.keyboard.press("ArrowRight")
+    clone.wait_for_selector(f".remark-slides-area > .remark-slide-container:nth-child({index + 2}).remark-visible",
+                            state="attached")
+    audience.wait_slide(index + 1)  # the clone did not pull the audience elsewhere
+    clone.close()
+    pdf = presenter.page.pdf(format="A4", landscape=True)
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == presenter.slide_count()
+
+
+def test_socket_reconnects_and_resyncs(presenter, audience):
+    page = audience.page
+    opened = page.evaluate("window.__sockets.length")
+    page.evaluate("window.__sockets.find(socket => socket.readyState === WebSocket.OPEN).close()")
+    page.wait_for_function(
+        "n => window.__sockets.length > n && document.body.dataset.conn === 'open'", arg=opened)
+    presenter.go(2)
+    audience.wait_slide(2)
+    with audience.sockets[-1].expect_event("framesent", lambda payload: '"sync"' in payload):
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    seq = audience.api("/api/state")["seq"]
+    with page.expect_request(re.compile(r"/api/state$")):
+        page.evaluate("""seq => window.__sockets.find(socket => socket.readyState === WebSocket.OPEN)
+            .dispatchEvent(new MessageEvent('message',
+            {data: JSON.stringify({type: 'noop', seq: seq + 2})}))""", seq)
+
+
+def test_nothing_failed_and_no_other_host_was_asked(open_viewer):
+    for viewer in open_viewer.opened:
+        assert viewer.problems == [], viewer.problems
+        assert viewer.foreign == [], viewer.foreign
