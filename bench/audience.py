@@ -170,6 +170,9 @@ class Crowd:
             if process.is_alive():
                 process.kill()
                 process.join()
+            process.close()
+        self.outbox.close()
+        self.outbox.join_thread()
 
     def reports(self):
         return [report for part in sorted(self.results) for report in self.results[part]]

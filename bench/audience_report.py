@@ -63,6 +63,18 @@ def anchor(reports, presenter_seen):
                default=math.inf)
 
 
+def relay_pace(start, record):
+    """When the runner saw its requests done (its own clock) and when the app broadcast them
+    (seconds after run_start): a backlog in the relay shows as the second stretching out."""
+    done = [span["client_end"] for span in record["spans"] if span.get("client_end") is not None]
+    sent = [span["at"] - start["at"] for span in record["spans"]]
+    if not done or not sent:
+        return None
+    took = max(sent) - min(sent)
+    return {"done_from": min(done), "done_to": max(done), "sent_from": min(sent),
+            "sent_to": max(sent), "rate": len(sent) / took if took > 0 else None}
+
+
 def summarise(options, crowd, presenter, footprint, record, phases):
     """Everything the table shows, as a JSON-able dict."""
     reports = [r for r in crowd.reports() if r["connected"]]
@@ -83,6 +95,7 @@ def summarise(options, crowd, presenter, footprint, record, phases):
                 "events": len(truth), "spans": len(record["spans"]),
                 "errors": len(record["errors"]), "contiguous":
                 truth == set(range(start["seq"], end["seq"] + 1))},
+        "relay": relay_pace(start, record),
         "events": accounting(reports, start, truth),
         "reconnects": sum(r["reconnects"] for r in reports),
         "disorder": sum(r["disorder"] for r in reports),
@@ -111,6 +124,14 @@ def at_most(value, limit):
     return value is not None and value <= limit
 
 
+def pace(relay):
+    if relay is None:
+        return "-"
+    rate = "-" if relay["rate"] is None else f"{relay['rate']:.0f}"
+    return (f"{relay['done_from']:.2f}–{relay['done_to']:.2f} s / "
+            f"{relay['sent_from']:.2f}–{relay['sent_to']:.2f} s ({rate} spans/s)")
+
+
 def table(s, command):
     """The summary as a markdown table (measure | value | goal)."""
     rss, run, events = s["rss"], s["run"], s["events"]
@@ -127,6 +148,8 @@ def table(s, command):
          f"delay={s['options']['delay']:g} server={s['options']['server']}: {run['status']}, "
          f"total {run['total']} s, {run['events']} events (seqs contiguous: {run['contiguous']})",
          ""),
+        ("relay: spans done in the runner (its clock) / broadcast (after run_start)",
+         pace(s["relay"]), ""),
         ("span event, `at` → follower, p50 / p99 / max", latency(s["span_after_at"]), ""),
         ("span event, request done in runner → follower, p50 / p99 / max", latency(done),
          "issue 3 (100 followers): p50 ≤ 20, p99 ≤ 50 ms: " + verdict(
@@ -141,7 +164,7 @@ def table(s, command):
         ("peak RSS: gunicorn master / runner + slow servers",
          f"{rss['master'] / MB:.0f} / {rss['children'] / MB:.0f} MB", ""),
         ("CPU during the run: app worker / follower processes",
-         f"{s["run_cpu"]:.2f} s in {s['run_seconds']:.1f} s / "
+         f"{s['run_cpu']:.2f} s in {s['run_seconds']:.1f} s / "
          + " + ".join(f"{c:.1f}" for c in s["client_cpu"]) + " s (whole bench)", ""),
     ]
     lines = [f"`{command}`", "", "| measure | value | goal |", "| --- | --- | --- |"]
