@@ -44,6 +44,13 @@ class Collector:
         return {"type": "span", "i": i, **client, "server_start": self.since_t0(m["ss"]),
                 "server_end": self.since_t0(m["se"]), "worker": m["w"], "actor": who}
 
+    def unfinished(self):
+        """An error for each request that started but never ended (its worker was killed)."""
+        with self.lock:
+            numbers, self.numbers = sorted(self.numbers.values()), {}
+        return [{"type": "error", "i": i, "message": "no answer: the run ended first"}
+                for i in numbers]
+
     def emit(self, *events, last=False):
         """Run-level events (run_start, run error, run_end), in line with the spans. With
         `last`, nothing is written after them (a timed-out run's stragglers stay silent)."""

@@ -2,7 +2,7 @@
 
     python -m demos.cpu_threads --n 4 --concurrency 2 --delay 0.5
 
-`delay` is the seconds one task takes on one core; `size_for` turns it into a loop length.
+`delay` is the seconds one task takes on one core (demos/calibrate.py turns it into a loop length).
 """
 import argparse
 import time
@@ -18,17 +18,6 @@ def work(size):
     return total
 
 
-def size_for(seconds, probe=20_000, tries=15):
-    """The loop length that keeps one core busy for `seconds`: the median of short probes, so a
-    burst of speed or a preemption during one probe does not skew it."""
-    times = []
-    for _ in range(tries):
-        start = time.perf_counter()
-        work(probe)
-        times.append(time.perf_counter() - start)
-    return max(1, round(probe * seconds / sorted(times)[tries // 2]))
-
-
 def main(work_all, argv=None):
     parser = argparse.ArgumentParser(description="Split pure-Python CPU work over k workers.")
     parser.add_argument("--n", type=bounded(int, 1, 10_000), default=4, help="tasks")
@@ -36,6 +25,7 @@ def main(work_all, argv=None):
     parser.add_argument("--delay", type=bounded(float, 0, 30), default=0.5,
                         help="seconds one task takes on one core")
     args = parser.parse_args(argv)
+    from demos.calibrate import size_for  # outside the slide's code: a measurement, not the lesson
     sizes = [size_for(args.delay)] * args.n
     start = time.perf_counter()
     results = work_all(sizes, args.concurrency)

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from demos import serve, trace
 from demos.catalog import BASE_DEFAULTS, DEMOS
-from demos.cli import build_urls, call
+from demos.cli import build_urls, call, http_url
 from demos.collect import Collector, JsonWriter, Receiver, TableWriter
+from demos.calibrate import size_for
 from demos.params import ParamError, fill, validate
 
 BOOT = Path(__file__).resolve().parent / "_boot"
@@ -38,7 +39,8 @@ def parse(argv):
     parser.add_argument("demo", nargs="?", help="a demo id, or the path of a script")
     for name in OPTIONS:
         parser.add_argument(f"--{name}")
-    parser.add_argument("--url", help="use this slow server instead of starting one")
+    parser.add_argument("--url", type=http_url,
+                        help="client demos and scripts: use this server instead of starting one")
     parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     parser.add_argument("--list", action="store_true", help="list the demos and exit")
     args = parser.parse_args(argv)
@@ -103,13 +105,13 @@ class Run:
             return self.run_script
         module = importlib.import_module(self.demo.module)
         if self.demo.kind == "cpu":
-            from demos.cpu_work import size_for
             sizes = [size_for(p["delay"])] * p["n"]
             module.work = trace.TracedTask(module.work)  # the module's global, not its code
             return lambda: module.work_all(sizes, p["concurrency"])
         client = module if self.demo.kind == "client" else importlib.import_module(
             "demos.client_threads")  # the socket servers' demo: n concurrent threads
-        urls = build_urls(self.url, p["n"], p["delay"], p["fail"] if self.demo.kind == "client" else 0)
+        fail = p["fail"] if self.demo.kind == "client" else 0
+        urls = build_urls(self.url, p["n"], p["delay"], fail)
         return lambda: call(client.fetch_all, urls, p["concurrency"])
 
     def run_script(self):
@@ -173,7 +175,8 @@ def execute(run):
         try:
             run.server = run.start_server()
         except (serve.ServerError, OSError) as error:
-            run.error(f"could not start the slow server: {error}")
+            hint = " (pass --url to use a server already running)" if run.script else ""
+            run.error(f"could not start the slow server: {error}{hint}")
             run.end()
             return 1
         if run.server:
@@ -207,6 +210,7 @@ def timed(run):
     finally:
         total = time.perf_counter() - run.collector.t0
         receiver.drain()
+        run.collector.emit(*run.collector.unfinished())
         run.end(total)
     return 1 if run.collector.errors else 0
 
@@ -236,7 +240,12 @@ def main(argv=None):
         return 2
     raise_file_limit()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups, stop the server
-    status = execute(run)
+    try:
+        status = execute(run)
+    except SystemExit as stop:
+        status = stop.code
+    except KeyboardInterrupt:
+        status = 130
     run.out.flush()
     exit_now_if_stuck(status)
     return status

@@ -67,7 +67,8 @@ def main(argv=None):
     sock = listening_socket(args.port, args.fd)
     if args.fd is None:
         print("serving on http://%s:%d/" % sock.getsockname()[:2], flush=True)
-    web.run_app(create_app(), sock=sock, access_log=None, shutdown_timeout=1, print=None)
+    web.run_app(create_app(), sock=sock, backlog=BACKLOG, access_log=None, shutdown_timeout=1,
+                print=None)  # run_app listens again, with its own backlog (128 by default)
 
 
 if __name__ == "__main__":
