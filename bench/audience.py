@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import aiohttp
 
 from bench import audience_followers
-from bench.audience_app import AppServer, Footprint, raise_file_limit
+from bench.audience_app import (AppServer, Footprint, busy_fraction, cpu_ticks, load_average,
+                                raise_file_limit, wait_until_quiet)
 from bench.audience_report import summarise, table
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
@@ -38,6 +39,7 @@ class Options:
     server: str = "asyncio"
     processes: int = 0  # follower processes; 0: one per 250 followers, at least 1
     deadline: float = 300.0  # the whole measurement, connecting to last result
+    quiet: float = 0.0  # seconds to wait for an idle machine before starting
 
     def parts(self):
         count = self.processes or max(1, min(4, math.ceil(self.followers / 250)))
@@ -191,6 +193,7 @@ async def sample(footprint, every=0.2):
 async def measure(url, token, app_pid, options):
     """Run the whole scenario against the app at `url`; returns the summary dict."""
     give_up = time.monotonic() + options.deadline
+    machine = {"busy_before": busy_fraction(0.5), "load_before": load_average()}
     footprint = Footprint(app_pid)
     footprint.sample()
     crowd = Crowd(url, options)
@@ -214,7 +217,7 @@ async def measure(url, token, app_pid, options):
         sampler.cancel()
         await asyncio.wait([sampler])
         await in_thread(crowd.finish, max(1.0, give_up - time.monotonic()))
-    return summarise(options, crowd, presenter, footprint, record, phases)
+    return summarise(options, crowd, presenter, footprint, record, {**phases, **machine})
 
 
 async def scenario(crowd, presenter, footprint, options, give_up):
@@ -229,11 +232,12 @@ async def scenario(crowd, presenter, footprint, options, give_up):
     connected_rss = dict(footprint.peak)
     await presenter.change_slides(options.slides, options.pace)
     await asyncio.sleep(1.0)  # the last slide's fan-out settles before the run starts
-    cpu_before, started = footprint.worker_cpu(), time.perf_counter()
+    cpu_before, ticks, started = footprint.worker_cpu(), cpu_ticks(), time.perf_counter()
     start, end = await presenter.run(options, max(10.0, give_up - time.monotonic() - 30))
+    busy, total = (now - then for now, then in zip(cpu_ticks(), ticks))
     return {"start": start, "end": end, "connected_rss": connected_rss,
             "run_seconds": time.perf_counter() - started,
-            "run_cpu": footprint.worker_cpu() - cpu_before}
+            "run_cpu": footprint.worker_cpu() - cpu_before, "run_busy": busy / max(1, total)}
 
 
 def parse_args(argv=None):
@@ -255,6 +259,8 @@ def parse_args(argv=None):
                         help="follower processes (default: one per 250 followers)")
     parser.add_argument("--deadline", type=float, default=defaults.deadline,
                         help="seconds for the whole measurement")
+    parser.add_argument("--quiet", type=float, default=defaults.quiet,
+                        help="wait up to this many seconds for the machine to be idle first")
     parser.add_argument("--app-arg", action="append", default=[],
                         help="extra argument for app.py (repeatable), e.g. --app-arg=--queue-size=4096")
     parser.add_argument("--json", help="also write the summary to this file")
@@ -265,7 +271,8 @@ def parse_args(argv=None):
               (1 <= args.requests <= 10_000, "--requests must be 1-10000"),
               (0 <= args.delay <= 30, "--delay must be 0-30 s"),
               (0 <= args.processes <= 8, "--processes must be 0-8"),
-              (10 <= args.deadline <= 1800, "--deadline must be 10-1800 s")]
+              (10 <= args.deadline <= 1800, "--deadline must be 10-1800 s"),
+              (0 <= args.quiet <= 3600, "--quiet must be 0-3600 s")]
     for ok, reason in checks:
         if not ok:
             parser.error(reason)
@@ -276,6 +283,8 @@ def main(argv=None):
     args = parse_args(argv)
     options = Options(**{k: v for k, v in vars(args).items() if k not in ("app_arg", "json")})
     raise_file_limit()
+    if options.quiet:
+        wait_until_quiet(0.15, options.quiet)
     with AppServer(args.app_arg) as app:
         summary = asyncio.run(measure(app.url, app.token, app.pid, options))
     print(table(summary, " ".join(["python -m bench.audience", *sys.argv[1:]])))

@@ -1,6 +1,6 @@
 """The app under test for bench/audience.py: the real `python app.py` on a free loopback port,
-in a temporary instance folder, with a known presenter token; and the memory and CPU time of
-its processes, read from /proc."""
+in a temporary instance folder, with a known presenter token; the memory and CPU time of its
+processes, and how busy the machine is, read from /proc."""
 import os
 import queue
 import resource
@@ -176,3 +176,33 @@ class Footprint:
     def worker_cpu(self):
         """CPU seconds the app's worker process has used so far."""
         return cpu_seconds(self.worker) if self.worker else 0.0
+
+
+def cpu_ticks():
+    """(busy, total) jiffies of the whole machine so far."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_fraction(seconds=1.0):
+    """How busy the machine's CPUs were over the next `seconds` (0..1)."""
+    busy0, total0 = cpu_ticks()
+    time.sleep(seconds)  # the sampling window
+    busy1, total1 = cpu_ticks()
+    return (busy1 - busy0) / max(1, total1 - total0)
+
+
+def wait_until_quiet(threshold, patience):
+    """Wait (up to `patience` seconds) for the machine to be less busy than `threshold`: other
+    work on the 2 cores would be measured as ours. Returns the last busy fraction seen."""
+    give_up = time.monotonic() + patience
+    while (busy := busy_fraction(2.0)) > threshold and time.monotonic() < give_up:
+        pass
+    return busy
+
+
+def load_average():
+    with open("/proc/loadavg") as loadavg:
+        return [float(x) for x in loadavg.read().split()[:3]]

@@ -1,6 +1,7 @@
 """Figures for bench/audience.py: merge what the followers recorded into one summary, and print
 it as a markdown table with the goals of issues 3 and 5 beside it."""
 import math
+import os
 
 MB = 1024 * 1024
 GOALS = {"slide_p99": 0.100, "rss": 300 * MB, "done_p50": 0.020, "done_p99": 0.050}
@@ -105,6 +106,8 @@ def summarise(options, crowd, presenter, footprint, record, phases):
                 "children": footprint.peak["children"]},
         "run_seconds": phases["run_seconds"], "run_cpu": phases["run_cpu"],
         "client_cpu": [crowd.cpu[part] for part in sorted(crowd.cpu)],
+        "machine": {"cores": os.cpu_count(), "busy_before": phases["busy_before"],
+                    "load_before": phases["load_before"], "run_busy": phases["run_busy"]},
     }
 
 
@@ -134,7 +137,7 @@ def pace(relay):
 
 def table(s, command):
     """The summary as a markdown table (measure | value | goal)."""
-    rss, run, events = s["rss"], s["run"], s["events"]
+    rss, run, events, m = s["rss"], s["run"], s["events"], s["machine"]
     done = s["span_after_done"]
     rows = [
         ("followers connected", f"{s['connected']} / {s['followers']} "
@@ -166,6 +169,9 @@ def table(s, command):
         ("CPU during the run: app worker / follower processes",
          f"{s['run_cpu']:.2f} s in {s['run_seconds']:.1f} s / "
          + " + ".join(f"{c:.1f}" for c in s["client_cpu"]) + " s (whole bench)", ""),
+        ("machine: CPU busy just before / during the run; load average before",
+         f"{m['busy_before']:.0%} / {m['run_busy']:.0%} of {m['cores']} cores; "
+         + " ".join(f"{x:g}" for x in m["load_before"]), "idle before (others' work skews this)"),
     ]
     lines = [f"`{command}`", "", "| measure | value | goal |", "| --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
