@@ -103,7 +103,8 @@ class Viewer:
         return index
 
     def go(self, index):
-        """Go to a slide with remark's own keys: its number, then Enter."""
+        """Go to a slide with remark's own keys: its number, then Enter (typed into no field)."""
+        self.page.evaluate("() => document.activeElement && document.activeElement.blur()")
         for digit in str(index + 1):
             self.page.keyboard.press(digit)
         self.page.keyboard.press("Enter")

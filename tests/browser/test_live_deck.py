@@ -11,6 +11,7 @@ pytestmark = pytest.mark.browser
 
 N, DELAY = 5, 0.25  # five requests on three workers: two rounds, so some requests wait
 THREADS = ".demo-panel[data-demo='threads']"
+SEMAPHORE = ".demo-panel[data-demo='asyncio_semaphore']"
 
 # Opens a socket of its own from the audience page and sends what only the presenter may send.
 FORGE = """
@@ -133,6 +134,63 @@ def test_late_joiner_sees_the_finished_run(open_viewer, presenter, finished_run)
     expect(panel.locator("[data-request]")).to_have_count(N)
     expect(panel.locator(".panel-total")).to_contain_text("total")
     late.screenshot("late-joiner.png")
+
+
+def start_run(presenter, panel, **params):
+    """Press Run on `panel` with `params` typed in; returns once the new run is on show."""
+    old = panel.get_attribute("data-run")
+    for name, value in params.items():
+        panel.locator(f"[data-param='{name}'] input").fill(str(value))
+    panel.locator(".panel-run").click()
+    expect(panel).not_to_have_attribute("data-run", old)
+    return int(panel.get_attribute("data-run"))
+
+
+def test_failed_requests_are_marked_and_listed(presenter, audience):
+    index = presenter.slide_with(SEMAPHORE)
+    presenter.go(index)
+    audience.wait_slide(index)
+    run_id = start_run(presenter, presenter.panel())
+    expect(presenter.panel()).to_have_attribute("data-status", "failed")
+    run = presenter.api(f"/api/runs/{run_id}")
+    failed = sorted({error["i"] for error in run["errors"] if error["i"] is not None})
+    assert len(failed) == 2, run["errors"]
+    for viewer in (presenter, audience):
+        panel = viewer.panel()
+        expect(panel.locator("[data-request]")).to_have_count(6)
+        expect(panel.locator(".tl-failed")).to_have_count(2)
+        for i in failed:
+            expect(panel.locator(f"[data-request='{i}']")).to_have_class(re.compile("tl-failed"))
+        expect(panel.locator(".panel-errors li").first).to_contain_text("500")
+        expect(panel.locator(".panel-status")).to_have_text("failed")
+    presenter.page.keyboard.press("ArrowRight")  # the increment: a second copy of the panel
+    audience.wait_slide(index + 1)
+    expect(audience.panel()).to_have_attribute("data-run", str(run_id))
+    expect(audience.panel().locator(".tl-failed")).to_have_count(2)
+
+
+def test_cancel_stops_a_run_on_every_screen(presenter, audience):
+    index = presenter.slide_with(SEMAPHORE)
+    presenter.go(index)
+    audience.wait_slide(index)
+    panel = presenter.panel()
+    start_run(presenter, panel, n=6, delay=1)
+    expect(panel.locator(".panel-run")).to_be_hidden()
+    panel.locator(".panel-cancel").click()
+    expect(panel).to_have_attribute("data-status", "cancelled")
+    expect(audience.panel()).to_have_attribute("data-status", "cancelled")
+    expect(panel.locator(".panel-run")).to_be_enabled()
+    panel.locator("[data-param='delay'] input").fill("0.2")
+
+
+def test_deck_switcher_opens_another_deck(open_viewer):
+    viewer = open_viewer("/", "switcher")
+    names = viewer.page.locator(".cl-deck-select option").all_inner_texts()
+    other = next(name for name in names if name != "browser")
+    viewer.page.select_option(".cl-deck-select", other)
+    viewer.page.wait_for_url(re.compile(rf"[?&]deck={re.escape(other)}"))
+    viewer.wait_ready()
+    assert viewer.slide_count() > 1
 
 
 def test_compare_panel_charts_every_run(presenter, audience, finished_run):
