@@ -17,8 +17,13 @@ VIEWS = {
     "presenter": {"viewport": {"width": 1280, "height": 720}, "prefix": ""},
     "audience": {"viewport": {"width": 768, "height": 1024}, "prefix": "phone-"},
 }
-SHOWN = ("(i) => CL.deck.slideshow().getCurrentSlideIndex() === i"
-         " && document.querySelector('.remark-visible .remark-slide-content') !== null")
+# remark shows slide i, and our panels on it have been filled in.
+SHOWN = """(i) => CL.deck.slideshow().getCurrentSlideIndex() === i
+  && Array.from(document.querySelectorAll('.remark-visible .demo-panel, .remark-visible .compare-panel'))
+       .every((panel) => panel.childElementCount > 0)"""
+# The first hello has been handled: the page went where the server's slide is, so it will not
+# jump there later, in the middle of our visit.
+GREETED = "() => document.body.dataset.conn === 'open' && CL.store.slide !== null"
 
 
 class PageWatch:
@@ -51,6 +56,7 @@ def open_deck(chromium, deck_app, deck, view, presenter_token):
              if view == "presenter" else f"{deck_app.url}/?deck={deck}")
     page.goto(start)
     page.wait_for_selector("body[data-ready=true]", state="attached")
+    page.wait_for_function(GREETED)
     page.evaluate("document.fonts.ready.then(() => true)")
     return context, page, watch
 
@@ -84,4 +90,4 @@ def test_deck_renders(chromium, deck_app, presenter_token, deck, view):
     finally:
         context.close()
     assert not watch.problems
-    assert not misfits, f"{deck} ({view}): slides that do not fit: {misfits}"
+    assert not misfits, f"{deck} ({view}): problems by slide number: {misfits}"
