@@ -12,6 +12,15 @@ SEPARATOR = re.compile(r"^(---?)$")
 PROPERTY = re.compile(r"^([-A-Za-z0-9_]+):(.*)$")  # JavaScript's \w is ASCII
 DIRECTIVE = re.compile(r"!\[:([\w-]+)([^\]]*)\]\(([^)]*)\)")
 DIRECTIVE_LINE = re.compile(r"^!\[:([\w-]+)([^\]]*)\]\(([^)]*)\)$")
+# A time typed into the text: a number with a unit (1.2 s, 3秒), in words, or a speed-up.
+# Formulas (n·d) and counts (3 workers, Python 3.13) pass; code and directives are left out first.
+ASCII_UNIT = r"(?:ms|s|secs?|seconds?|minutes?|min)(?![A-Za-z])"
+TYPED_TIMING = re.compile(
+    rf"\d+(?:[.,]\d+)?\s*(?:{ASCII_UNIT}|ミリ秒|秒|分)"                    # 1.2 s, 3秒
+    r"|\b(?:one|two|three|four|five|ten|half a) (?:second|minute)s?\b"   # two seconds
+    r"|[一二三四五六七八九十数]+\s*秒"                                        # 三秒
+    r"|\d+(?:[.,]\d+)?\s*(?:x|×|倍|times)(?![A-Za-z])",                    # 3x faster
+    re.IGNORECASE)
 # remark's own property names; anything else at a slide's start would be eaten silently.
 KNOWN_PROPERTIES = {"name", "class", "layout", "template", "count", "exclude",
                     "background-image", "background-color", "background-size",

@@ -5,17 +5,11 @@ import re
 import pytest
 
 from decks import DECKS, EDITIONS, ROOT, TALKS, read_deck
-from slidesource import DIRECTIVE, DIRECTIVE_LINE, KNOWN_PROPERTIES, prose, shown_slides
+from slidesource import (DIRECTIVE, DIRECTIVE_LINE, KNOWN_PROPERTIES, TYPED_TIMING, prose,
+                         shown_slides)
 
 DIRECTIVE_ARITY = {"code": (0, 1), "demo": None, "compare": (0, 0), "audience-url": (0, 0),
                    "audience-qr": (0, 0), "bench": (0, 0)}
-ASCII_UNIT = r"(?:ms|s|secs?|seconds?|minutes?|min)(?![A-Za-z])"
-TYPED_TIMING = re.compile(
-    rf"\d+(?:[.,]\d+)?\s*(?:{ASCII_UNIT}|ミリ秒|秒|分)"                    # 1.2 s, 3秒
-    r"|\b(?:one|two|three|four|five|ten|half a) (?:second|minute)s?\b"   # two seconds
-    r"|[一二三四五六七八九十数]+\s*秒"                                        # 三秒
-    r"|\d+(?:[.,]\d+)?\s*(?:x|×|倍|times)(?![A-Za-z])",                    # 3x faster
-    re.IGNORECASE)
 SLIDE_RANGE = range(25, 41)
 
 

@@ -1,7 +1,7 @@
 """The deck splitter agrees with remark's rules on the cases our decks rely on."""
 import pytest
 
-from slidesource import prose, shown_slides, split_slides
+from slidesource import TYPED_TIMING, prose, shown_slides, split_slides
 
 DECK = """layout: true
 class: base
@@ -49,3 +49,15 @@ def test_directives_found_in_order():
 ])
 def test_prose_drops_code_and_directives(text, kept):
     assert prose(enumerate(text.splitlines())) == kept
+
+
+@pytest.mark.parametrize("text", ["took 3.2 s", "1秒", "about 10 ms", "three seconds", "三秒",
+                                  "3x faster", "2.5 倍", "12 s, not 10"])
+def test_typed_timings_are_found(text):
+    assert TYPED_TIMING.search(text)
+
+
+@pytest.mark.parametrize("text", ["n·d", "ceil(n/W)·d", "3 sync workers", "Python 3.13",
+                                  "PEP 703", "ワーカー 3 つ", "delay 1 回分", "100 slots"])
+def test_formulas_and_counts_pass(text):
+    assert not TYPED_TIMING.search(text)
