@@ -1,7 +1,8 @@
 /* The timeline of one run: a row per request, a bar from client start to client end whose
    waiting part (sent, not yet taken by a server worker) is hatched and whose served part is solid,
-   coloured by server worker. Bars are placed once, in seconds, with CSS custom properties inside
-   a layer one second wide: growing the axis rewrites that layer's width, never a bar's style. */
+   coloured by server worker. Bars are placed once with CSS custom properties, in units of a power
+   of ten seconds, inside a layer one unit wide: growing the axis rewrites that layer's width, and
+   a bar's style only when the unit changes (0.1 s -> 1 s -> 10 s). The layer never outgrows the plot. */
 (function () {
   'use strict';
   const CL = window.CL;
@@ -42,6 +43,8 @@
     this.placed = 0;
     this.errorsMarked = 0;
     this.colours = new Map();
+    this.times = new Map();   // i -> [client_start, client_end], to re-place bars when the unit changes
+    this.unit = 1;
     this.tMax = 0;
     this.step = 0;
     this.ended = false;
@@ -70,6 +73,7 @@
     const node = CL.el('div', 'tl-mark ' + className);
     node.appendChild(CL.el('span', 'tl-mark-label'));
     node.hidden = true;
+    node.seconds = 0;
     return node;
   };
 
@@ -83,7 +87,9 @@
   View.prototype.setScale = function (tMax) {
     if (!(tMax > 0) || Math.abs(tMax - this.tMax) < 1e-9) return;
     this.tMax = tMax;
-    this.barLayer.style.width = this.axis.style.width = (100 / tMax) + '%';
+    const unit = Math.pow(10, Math.floor(Math.log10(tMax)));
+    if (unit !== this.unit) this.changeUnit(unit);
+    this.barLayer.style.width = this.axis.style.width = (100 * unit / tMax) + '%';
     const step = niceStep(tMax);
     const count = Math.floor(tMax / step + 1e-9) + 1;
     if (step === this.step && count === this.axis.childElementCount) return;
@@ -92,10 +98,30 @@
     const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
     for (let k = 0; k < count; k += 1) {
       const tick = CL.el('span', 'tl-tick', (k * step).toFixed(digits) + (k === count - 1 ? ' s' : ''));
-      tick.style.setProperty('--t', k * step);
+      tick.style.setProperty('--t', k * step / this.unit);
       ticks.appendChild(tick);
     }
     this.axis.replaceChildren(ticks);
+  };
+
+  View.prototype.changeUnit = function (unit) {
+    this.unit = unit;
+    this.step = 0;   // ticks are rebuilt in the new unit
+    this.times.forEach(function (times, i) { this.setTimes(this.bars.get(i), times[0], times[1]); }, this);
+    [this.idealMark, this.totalMark, this.nowMark].forEach(function (mark) {
+      mark.style.setProperty('--t', mark.seconds / unit);
+    });
+  };
+
+  View.prototype.setTimes = function (bar, start, end) {
+    this.times.set(Number(bar.dataset.request), [start, end]);
+    bar.style.setProperty('--cs', start / this.unit);
+    bar.style.setProperty('--ce', end / this.unit);
+  };
+
+  View.prototype.setMark = function (mark, seconds) {
+    mark.seconds = seconds;
+    mark.style.setProperty('--t', seconds / this.unit);
   };
 
   View.prototype.colourFor = function (key) {
@@ -142,8 +168,7 @@
     const end = Math.max(span.client_end, start);
     const style = bar.style;
     bar.classList.remove('tl-nospan');
-    style.setProperty('--cs', start);
-    style.setProperty('--ce', end);
+    this.setTimes(bar, start, end);
     style.setProperty('--col', this.colourFor(span.worker || span.actor || '?'));
     const served = isNumber(span.server_start) && isNumber(span.server_end);
     bar.classList.toggle('tl-solid', !served);
@@ -165,10 +190,9 @@
   View.prototype.markError = function (error) {
     if (!isNumber(error.i)) return;   // run-level errors are listed by the panel
     const bar = this.barFor(error.i);
-    if (!bar.style.getPropertyValue('--cs')) {
+    if (!this.times.has(error.i)) {
       if (isNumber(error.client_start) && isNumber(error.client_end)) {
-        bar.style.setProperty('--cs', error.client_start);
-        bar.style.setProperty('--ce', Math.max(error.client_end, error.client_start));
+        this.setTimes(bar, error.client_start, Math.max(error.client_end, error.client_start));
       } else {
         bar.classList.add('tl-nospan');
       }
@@ -208,7 +232,7 @@
 
   View.prototype.showMark = function (mark, value, prefix) {
     if (!isNumber(value)) return;
-    mark.style.setProperty('--t', value);
+    this.setMark(mark, value);
     mark.classList.toggle('tl-mark-right', value / this.tMax < 0.3);   // keep the label inside the plot
     mark.firstChild.textContent = prefix + CL.seconds(value);
     mark.hidden = false;
@@ -221,7 +245,7 @@
     const elapsed = Math.max(run.maxEnd, (now - run.seenAt) / 1000);
     if (elapsed > this.tMax * 0.97) this.setScale(elapsed * GROWTH);
     this.nowMark.hidden = false;
-    this.nowMark.style.setProperty('--t', elapsed);
+    this.setMark(this.nowMark, elapsed);
     return true;
   };
 
