@@ -121,6 +121,16 @@
     record.node.querySelector('.panel-cancel').hidden = !cancellable;
   }
 
+  /* Until the presenter types, the inputs show what this panel last ran, so Run repeats it. */
+  function showRunInputs(record, run) {
+    const node = record.node;
+    if (record.inputsFrom === run.id || run.panel !== node.dataset.panel || edits.has(node.dataset.panel)) return;
+    record.inputsFrom = run.id;
+    node.querySelectorAll('.panel-param input').forEach(function (input) {
+      if (run.params[input.name] !== undefined) input.value = run.params[input.name];
+    });
+  }
+
   function update(record, now) {
     const node = record.node;
     const run = CL.store.latestFor(node.dataset.panel, node.dataset.demo);
@@ -134,7 +144,8 @@
     showNumber(node.querySelector('.panel-ideal'), 'ideal ', run && run.ideal);
     showErrors(record, run);
     showButtons(record, run);
-    if (!isPresenter && run) showRunParams(node, run);
+    if (run && isPresenter) showRunInputs(record, run);
+    if (run && !isPresenter) showRunParams(node, run);
     return record.view.sync(run, now);
   }
 

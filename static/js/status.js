@@ -21,13 +21,13 @@
     connNode.textContent = conn === 'closed' && retryMs
       ? 'offline — retrying in ' + Math.ceil(retryMs / 1000) + ' s'
       : CONN_TEXT[conn];
-    const followText = find('.cl-follow-text');
-    const followButton = find('.cl-follow-btn');
-    if (followText && following !== null) {
-      followText.textContent = following
-        ? 'following the presenter'
-        : 'browsing alone — press F or tap Follow to re-follow';
-      followButton.hidden = following;
+    if (following !== null) {
+      document.querySelectorAll('.cl-follow-text').forEach(function (node) {
+        node.textContent = following ? 'following the presenter' : 'browsing alone';
+      });
+      document.querySelectorAll('.cl-follow-hint, .cl-follow-btn').forEach(function (node) {
+        node.hidden = following;
+      });
     }
     // The presenter's projector stays clean unless something is wrong.
     bar.dataset.quiet = String(CL.role === 'presenter' && conn === 'open');
