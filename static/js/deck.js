@@ -1,10 +1,12 @@
 /* Boots the page: remark with the deck from data-deck-url, the socket, and who drives.
    The presenter sends goto on every slide shown; the audience follows until it navigates on its own,
-   then browses alone until F or the Follow button. */
+   then browses alone until F or the Follow button. A second presenter tab goes along with the first
+   (whichever moves drives), and a tab coming back from sleep pushes only moves it made offline. */
 (function () {
   'use strict';
   const CL = window.CL;
   const GOTO_GAP_MS = 120;   // at most ~8 goto/s: the server allows 10/s, so a held arrow key never gets refused
+  const ECHO_MS = 1000;      // how long a slide broadcast may lag behind our own goto
   const UI = '.demo-panel, .compare-panel, .cl-bar, .cl-toasts';
   const FIELDS = 'input, select, textarea, button';   // a focused button only keeps Space and Enter
 
@@ -20,6 +22,9 @@
   let gotoTimer = null;
   let gotoSlide = null;
   let lastGotoAt = -Infinity;
+  let lastSent = null;      // presenter: the slide the server last heard from us
+  let echoDue = 0;          // presenter: until then, broadcasts may be older than our last goto
+  let unsent = false;       // presenter: moved while the socket was down
 
   function currentSlide() { return slideshow ? slideshow.getCurrentSlideIndex() : -1; }
 
@@ -37,8 +42,34 @@
     gotoTimer = setTimeout(function () {
       gotoTimer = null;
       lastGotoAt = performance.now();
-      CL.socket.send({type: 'goto', slide: gotoSlide});
+      unsent = !CL.socket.send({type: 'goto', slide: gotoSlide});
+      if (!unsent) {
+        lastSent = gotoSlide;
+        echoDue = lastGotoAt + ECHO_MS;
+      }
     }, wait);
+  }
+
+  /* Another presenter tab moved: go along, unless the broadcast is our own goto coming back
+     or older than a goto of ours still on its way. */
+  function presenterMoved() {
+    if (CL.store.slide === lastSent) {
+      echoDue = 0;
+      return;
+    }
+    if (gotoTimer !== null || performance.now() < echoDue) return;
+    lastSent = CL.store.slide;
+    moveTo(CL.store.slide);
+  }
+
+  /* The first hello puts a fresh presenter page on the server's slide (unless its URL named one);
+     a later hello (reconnect, tab shown again) pushes a move made offline, or else catches up. */
+  function presenterGreeted() {
+    const push = unsent || (!greeted && startedWithHash);
+    greeted = true;
+    if (!push) return presenterMoved();
+    if (currentSlide() !== CL.store.slide) sendGoto(currentSlide());
+    unsent = false;
   }
 
   function setFollowing(value) {
@@ -57,18 +88,15 @@
     }
   }
 
-  /* The first hello puts a fresh presenter page on the server's slide; later ones (reconnects)
-     tell the server where the presenter went meanwhile. Followers just go where the presenter is. */
   function onStoreChange(change) {
     if (change.kind === 'reject') CL.status.toast(change.reason);
     if (change.kind === 'problem') CL.status.toast(change.reason, 'warning');
     if (!slideshow || (change.kind !== 'hello' && change.kind !== 'slide')) return;
     if (!isPresenter) {
       if (following) moveTo(CL.store.slide);
-    } else if (change.kind === 'hello' && !isClone) {
-      if (!greeted && !startedWithHash) moveTo(CL.store.slide);
-      else if (currentSlide() !== CL.store.slide) sendGoto(currentSlide());
-      greeted = true;
+    } else if (!isClone) {
+      if (change.kind === 'hello') presenterGreeted();
+      else presenterMoved();
     }
   }
 

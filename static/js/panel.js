@@ -108,7 +108,7 @@
       return CL.el('li', 'panel-error', where + error.message);
     });
     if (errors.length > SHOWN_ERRORS) items.push(CL.el('li', 'panel-error-more', '+ ' + (errors.length - SHOWN_ERRORS) + ' more'));
-    record.node.querySelector('.panel-errors').replaceChildren.apply(record.node.querySelector('.panel-errors'), items);
+    record.node.querySelector('.panel-errors').replaceChildren(...items);
   }
 
   function showButtons(record, run) {

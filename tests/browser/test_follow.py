@@ -24,6 +24,18 @@ def test_audience_follows_every_slide_change(presenter, audience):
     expect(audience.page.locator("body")).to_have_attribute("data-follow", "following")
 
 
+def test_a_second_presenter_tab_goes_along_and_can_drive(open_viewer, browser_app, presenter, audience):
+    second = open_viewer(f"/presenter?token={browser_app.token}", "second presenter")
+    second.wait_slide(presenter.slide())
+    presenter.go(2)
+    second.wait_slide(2)
+    audience.wait_slide(2)
+    second.go(0)
+    presenter.wait_slide(0)
+    audience.wait_slide(0)
+    second.close()
+
+
 def test_audience_browses_alone_and_follows_again(presenter, audience):
     body = audience.page.locator("body")
     presenter.go(1)
