@@ -16,6 +16,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
+from demos.serve import ServerError
 from live import auth, close_app, create_app, netinfo
 
 __all__ = ["create_app", "main"]
@@ -139,7 +140,10 @@ class DeckServer(BaseApplication):
     def post_worker_init(self, worker):
         """The app is loaded: start the slow server, then say where everything is."""
         live = worker.wsgi.extensions["live"]
-        slow = live.servers.url(self.args.workers)  # blocking
+        try:
+            slow = live.servers.url(self.args.workers)  # blocking
+        except (ServerError, OSError) as exc:  # keep serving the deck; each run tries again
+            slow = f"not started ({exc}); each run will try again"
         banner(self.args, self.port, worker.wsgi.config, slow, sys.stdout)
 
 
