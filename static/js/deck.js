@@ -161,9 +161,11 @@
     },
     onGap: function () { CL.store.resync(CL.panel.shownRunIds()); },
   });
+  const ratio = innerWidth < innerHeight ? '4:3' : '16:9';   // a phone held upright gets bigger text
+  document.documentElement.dataset.ratio = ratio;          // deck.css narrows code for 4:3
   remark.create({
     sourceUrl: document.body.dataset.deckUrl,
-    ratio: innerWidth < innerHeight ? '4:3' : '16:9',   // a phone held upright gets bigger text
+    ratio: ratio,
     highlightStyle: 'github',
     highlightLines: true,
     countIncrementalSlides: false,

@@ -2,7 +2,7 @@
 
     browser_app    an app started by the root `app_factory` on the test deck decks/browser.md
                    (its slide and runs belong to these tests only)
-    chromium       one headless Chromium for the session
+    chromium       one headless Chromium per test module
     open_viewer    open_viewer(path, name, viewport) -> a Viewer in a fresh browser context,
                    closed after the module; `.opened` lists them all
     presenter      the presenter's page (cookie from /presenter?token=...), module-wide
@@ -19,8 +19,10 @@ def browser_app(app_factory):
     return app_factory("--deck", str(DECK))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """Module-wide, not session-wide: Playwright's sync API allows one instance at a time, and
+    tests/deck starts its own (one shared root fixture would be better)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
