@@ -89,6 +89,9 @@
   }
 
   function onStoreChange(change) {
+    if (change.kind === 'hello' && isPresenter && CL.store.role !== 'presenter') {
+      CL.status.toast('the server does not take this page for the presenter\'s: open the presenter URL again');
+    }
     if (change.kind === 'reject') CL.status.toast(change.reason);
     if (change.kind === 'problem') CL.status.toast(change.reason, 'warning');
     if (!slideshow || (change.kind !== 'hello' && change.kind !== 'slide')) return;

@@ -40,6 +40,9 @@
   }
 
   function mergeSummary(summary) {
+    const known = store.runs.get(summary.id);
+    // A run that went on (or ended) while we were not listening has events we never saw.
+    if (known && (summary.status === 'running' || summary.status !== known.status)) known.detailed = false;
     const run = ensureRun(summary.id);
     ['demo', 'panel', 'total', 'ideal', 'started_at'].forEach(function (key) {
       if (summary[key] !== undefined && summary[key] !== null) run[key] = summary[key];

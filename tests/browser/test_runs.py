@@ -158,6 +158,18 @@ def test_failed_requests_are_marked_and_listed(presenter, audience):
     expect(audience.panel().locator(".tl-failed")).to_have_count(2)
 
 
+def test_a_follower_dropped_mid_run_catches_up(presenter, audience, finished_run):
+    presenter.go(presenter.slide_with(THREADS))
+    audience.wait_slide(presenter.slide())
+    run_id = start_run(presenter, presenter.panel(), n=N, delay=DELAY)
+    audience.page.evaluate("window.__sockets.find(socket => socket.readyState === WebSocket.OPEN).close()")
+    panel = audience.panel()
+    expect(panel).to_have_attribute("data-run", str(run_id))
+    expect(panel).to_have_attribute("data-status", "done")
+    expect(panel.locator("[data-request]")).to_have_count(N)
+    expect(audience.page.locator("body")).to_have_attribute("data-conn", "open")
+
+
 def test_cancel_stops_a_run_on_every_screen(presenter, audience):
     index = presenter.slide_with(SEMAPHORE)
     presenter.go(index)
