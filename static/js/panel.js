@@ -83,7 +83,6 @@
   }
 
   function statusText(run) {
-    if (pending && pending.panel === run.panel && run.status !== 'running') return 'starting…';
     const count = run.order.length + ' of ' + (run.params.n || '?');
     if (run.status === 'running') return 'running… ' + count + ' done';
     if (run.status === 'done') return 'done: ' + run.order.length + ' in ' + CL.seconds(run.total);
@@ -137,9 +136,10 @@
     if (run && !run.detailed) CL.store.loadRun(run.id);
     const demo = CL.store.demos.get(node.dataset.demo);
     setText(node.querySelector('.panel-title'), demo ? demo.title : node.dataset.demo);
+    const waiting = !!pending && pending.panel === node.dataset.panel && !(run && run.status === 'running');
     node.dataset.run = run ? run.id : '';
-    node.dataset.status = run ? run.status : pending && pending.panel === node.dataset.panel ? 'pending' : 'idle';
-    setText(node.querySelector('.panel-status'), run ? statusText(run) : node.dataset.status === 'pending' ? 'starting…' : 'not run yet');
+    node.dataset.status = waiting ? 'pending' : run ? run.status : 'idle';
+    setText(node.querySelector('.panel-status'), waiting ? 'starting…' : run ? statusText(run) : 'not run yet');
     showNumber(node.querySelector('.panel-total'), 'total ', run && run.total);
     showNumber(node.querySelector('.panel-ideal'), 'ideal ', run && run.ideal);
     showErrors(record, run);
