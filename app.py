@@ -60,7 +60,7 @@ def parse_args(argv=None):
                         help="the presenter's secret (default: a new random one)")
     parser.add_argument("--instance", help="folder for the database (default: instance/)")
     parser.add_argument("--queue-size", type=bounded_int(1, 100_000), default=1024,
-                        help="frames queued per viewer before a slow one is dropped")
+                        help="batches of frames queued per viewer before a slow one is dropped")
     parser.add_argument("--run-timeout", type=bounded_int(1, 600), default=600,
                         help="ceiling in seconds on any run's own timeout")
     return parser.parse_args(argv)

@@ -86,7 +86,7 @@ def configure(app, config):
         RUN_TIMEOUT=600.0,  # a ceiling on every run's own `timeout`
         WORKERS=3,  # the slow server's workers when a run does not say
         AUDIENCE_URLS=[],
-        QUEUE_SIZE=1024,  # frames waiting for one socket before it is dropped as too slow
+        QUEUE_SIZE=1024,  # batches waiting for one socket before it is dropped as too slow
         WS_SEND_BUFFER=64 * 1024,  # bytes of kernel send buffer per socket (0: the kernel's)
         RATE_LIMITS=DEFAULT_LIMITS,
         MAX_CONTENT_LENGTH=16 * 1024,

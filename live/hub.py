@@ -11,42 +11,47 @@ import threading
 import time
 
 from simple_websocket import ConnectionClosed
+from wsproto.events import TextMessage
 
 STOP = None  # the writer's sentinel
 
 
 class Subscriber:
-    """One open WebSocket: its role, its outgoing queue and the thread that drains it."""
+    """One open WebSocket: its role, its outgoing queue and the thread that drains it.
+
+    The queue holds batches (tuples of text frames): one broadcast of many events costs one
+    wake-up per socket, not one per event. It is a SimpleQueue (C, cheap to wake) bounded by
+    hand: only the hub offers to it, under its lock.
+    """
 
     def __init__(self, ws, role, size):
-        self.ws, self.role = ws, role
-        self.queue = queue.Queue(size)
+        self.ws, self.role, self.size = ws, role, size
+        self.queue = queue.SimpleQueue()
         self.dead = False
         self.writer = threading.Thread(target=self.drain, name=f"ws-writer-{role}", daemon=True)
 
-    def offer(self, text):
-        """Queue a text frame without waiting; False if the queue is full or the socket dead."""
-        if self.dead:
+    def offer(self, batch):
+        """Queue a batch of text frames without waiting; False if full or the socket is dead."""
+        if self.dead or self.queue.qsize() >= self.size:
             return False
-        try:
-            self.queue.put_nowait(text)
-        except queue.Full:
-            return False
+        self.queue.put(batch)
         return True
 
     def drain(self):
         """The writer thread: send queued frames in order until STOP or a dead socket."""
-        while (text := self.queue.get()) is not STOP:  # blocking
+        while (batch := self.queue.get()) is not STOP:  # blocking
             try:
-                self.ws.send(text)  # blocking
+                send_frames(self.ws, batch)  # blocking
             except (ConnectionClosed, OSError):
                 self.kill()
                 return
 
     def stop(self, wait=2.0):
         """End the writer after what is queued; kill the socket if it cannot get there in time."""
-        if not self.offer(STOP):
+        if self.dead:
             self.kill()
+        else:
+            self.queue.put(STOP)
         self.writer.join(wait)  # blocking
         if self.writer.is_alive():
             self.kill()
@@ -58,10 +63,16 @@ class Subscriber:
             self.ws.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass  # already closed
-        try:
-            self.queue.put_nowait(STOP)  # wakes a writer waiting on an empty queue
-        except queue.Full:
-            pass  # the writer is busy sending, and that send now fails
+        self.queue.put(STOP)  # wakes a writer waiting on an empty queue; a busy one fails
+
+
+def send_frames(ws, texts):
+    """Send text frames in one system call: ws.send() for each frame, minus a syscall per frame
+    (uses simple-websocket 1.1's `ws.ws` WSConnection and `ws.sock`; each frame is still
+    compressed on its own when the client asked for permessage-deflate)."""
+    if not ws.connected:
+        raise ConnectionClosed(ws.close_reason, ws.close_message)
+    ws.sock.sendall(b"".join(ws.ws.send(TextMessage(data=text)) for text in texts))
 
 
 def bound_send_buffer(ws, size):
@@ -96,7 +107,7 @@ class Hub:
         sub = Subscriber(ws, role, self.queue_size)
         bound_send_buffer(ws, self.send_buffer)
         with self.lock:
-            sub.offer(encode(greeting(self.seq)))
+            sub.offer((encode(greeting(self.seq)),))
             self.subscribers.add(sub)
         sub.writer.start()
         return sub
@@ -118,25 +129,34 @@ class Hub:
             self.tell_locked(sub, message)
 
     def tell_locked(self, sub, message):
-        if not sub.offer(encode(message)):
+        if not sub.offer((encode(message),)):
             self.drop(sub)
 
     def publish(self, message, persist=None):
-        """Stamp `seq` and `at`, commit it through `persist`, then offer it to every socket.
+        """Broadcast one message (see publish_all); returns it stamped."""
+        persist_all = None if persist is None else lambda messages: persist(messages[0])
+        return self.publish_all([message], persist_all)[0]
+
+    def publish_all(self, messages, persist=None):
+        """Stamp each message with `seq` and `at`, commit them all through `persist`, then
+        offer them to every socket as one batch. Returns the stamped messages.
 
         The lock spans the commit and the fan-out, so every socket sees seq in order and
         nothing is shown before it is on disk.
         """
         with self.lock:
-            self.seq += 1
-            message = {**message, "seq": self.seq, "at": round(time.time(), 6)}
-            if persist is not None:
-                persist(message)
-            text = encode(message)
+            at = round(time.time(), 6)
+            stamped = []
+            for message in messages:
+                self.seq += 1
+                stamped.append({**message, "seq": self.seq, "at": at})
+            if persist is not None and stamped:
+                persist(stamped)
+            batch = tuple(encode(message) for message in stamped)
             for sub in list(self.subscribers):
-                if not sub.offer(text):
+                if batch and not sub.offer(batch):
                     self.drop(sub)
-        return message
+        return stamped
 
     def snapshot(self, read):
         """`read(seq)` with no broadcast in between (for GET /api/state)."""

@@ -146,7 +146,12 @@ class RunManager:
 
     def publish(self, run, event):
         """Store, then broadcast, one event of `run`."""
-        return self.hub.publish({**event, "run": run.id}, persist=self.store.save_event)
+        return self.publish_all(run, [event])
+
+    def publish_all(self, run, events):
+        """Store, then broadcast, events of `run` (one commit, one batch per socket)."""
+        return self.hub.publish_all([{**event, "run": run.id} for event in events],
+                                    persist=self.store.save_events)
 
     def error(self, run, message):
         """A run-level error (i null) shown on the slide."""
@@ -200,8 +205,7 @@ class RunManager:
         code = None
         try:
             while not reader.eof:
-                for line in reader.read(0.25):  # blocking
-                    self.relay_line(run, line)
+                self.relay_lines(run, reader.read(0.25))  # blocking
                 now = time.perf_counter()
                 if now - started > limit + TIMEOUT_GRACE:
                     run.stop("timeout")
@@ -218,15 +222,25 @@ class RunManager:
             code = run.reap()  # also when relaying failed: no runner outlives its run
         return code
 
-    def relay_line(self, run, line):
-        event = parse_line(line)
-        if event is None:
-            log.warning("run %s: ignored a line that is not an event: %.200s", run.id, line)
-        elif event["type"] == "run_end":
-            run.end = event  # sent with the status once the runner has exited
-        elif event["type"] != "run_start":  # ours went out when the run started
-            run.errors += event["type"] == "error"
-            self.publish(run, event)
+    def relay_lines(self, run, lines):
+        """Relay the events among `lines` (whatever arrived in one read) together."""
+        parsed = [parse_line(line) for line in lines]
+        for line, event in zip(lines, parsed):
+            if event is None:
+                log.warning("run %s: ignored a line that is not an event: %.200s", run.id, line)
+        events = [event for event in parsed if self.keep(run, event)]
+        if events:
+            self.publish_all(run, events)
+
+    def keep(self, run, event):
+        """Should `event` be relayed now? (A runner's run_end waits for its exit status.)"""
+        if event is None or event["type"] == "run_start":  # ours went out when the run started
+            return False
+        if event["type"] == "run_end":
+            run.end = event
+            return False
+        run.errors += event["type"] == "error"
+        return True
 
     def status(self, run, code, limit, stderr_tail):
         """done, failed, timeout or cancelled, with a run-level error when none explains it."""

@@ -93,15 +93,21 @@ class Store:
         return cursor.lastrowid
 
     def save_event(self, event):
-        """Commit one run event (it carries `run` and `seq`); a run_end also ends the run."""
-        statements = [("INSERT INTO events (run_id, seq, json) VALUES (?, ?, ?)",
-                       (event["run"], event["seq"], json.dumps(event))),
-                      self.set_state("seq", event["seq"])]
-        if event["type"] == "run_end":
-            statements.append((
-                "UPDATE runs SET status = ?, total = ?, ideal = ?, ended_at = ? WHERE id = ?",
-                (event["status"], event.get("total"), event.get("ideal"), time.time(),
-                 event["run"])))
+        self.save_events([event])
+
+    def save_events(self, events):
+        """Commit run events (each carries `run` and `seq`) in one transaction; a run_end also
+        ends its run."""
+        statements = []
+        for event in events:
+            statements.append(("INSERT INTO events (run_id, seq, json) VALUES (?, ?, ?)",
+                               (event["run"], event["seq"], json.dumps(event))))
+            if event["type"] == "run_end":
+                statements.append((
+                    "UPDATE runs SET status = ?, total = ?, ideal = ?, ended_at = ? WHERE id = ?",
+                    (event["status"], event.get("total"), event.get("ideal"), time.time(),
+                     event["run"])))
+        statements.append(self.set_state("seq", max(event["seq"] for event in events)))
         self.write(statements)
 
     def runs(self):
