@@ -1,9 +1,17 @@
-"""Reading the runner's stdout: complete lines without blocking forever, and each line checked
-to be a JSON object of a known type with fields of the right types before it is relayed."""
+"""The runner as a child process: its process group (signalled, never one we have reaped), its
+stdout read as complete lines without blocking forever, and each line checked to be a JSON object
+of a known type with fields of the right types before it is relayed."""
 import json
 import math
 import os
 import selectors
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MAX_LINE = 64 * 1024  # a longer "line" is not ours: drop it rather than grow without bound
 MAX_TEXT = 500  # longest string relayed to the audience (error messages, actors)
@@ -77,3 +85,70 @@ class LineReader:
 
     def close(self):
         self.selector.close()
+
+
+class Run:
+    """One run: its process and why it was stopped, behind a lock shared with cancel()."""
+
+    def __init__(self, run_id, demo, panel, params):
+        self.id, self.demo, self.panel, self.params = run_id, demo, panel, params
+        self.lock = threading.Lock()
+        self.process = None
+        self.reaped = False
+        self.reason = None  # "cancelled" | "timeout" once someone stopped it
+        self.signalled_at = None
+        self.end = None  # the runner's own run_end line
+        self.errors = 0
+
+    def attach(self, process):
+        """Own the spawned process; a cancel that came first stops it at once."""
+        with self.lock:
+            self.process = process
+            if self.reason:
+                self.signal(signal.SIGTERM)
+
+    def stop(self, reason):
+        """Ask the run to end (SIGTERM now, SIGKILL later from the relay thread)."""
+        with self.lock:
+            if self.reason is None:
+                self.reason = reason
+                self.signal(signal.SIGTERM)
+
+    def signal(self, signum):
+        """Signal the whole process group (lock held); never one we have reaped."""
+        if self.process is None or self.reaped:
+            return
+        if self.signalled_at is None:
+            self.signalled_at = time.perf_counter()
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def exited(self):
+        """Has the runner exited? Checked without reaping it, so its group id stays ours."""
+        return os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) \
+            is not None
+
+    def reap(self):
+        """Kill whatever is left in the group, then reap the runner; returns its exit code."""
+        with self.lock:
+            self.signal(signal.SIGKILL)
+            code = self.process.wait()  # blocking (briefly: it was SIGKILLed)
+            self.reaped = True
+        return code
+
+
+def spawn(argv, stderr):
+    """Start the runner in a new session (its own process group) with stdout piped."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+
+
+def tail(stream, limit=300):
+    """The end of the runner's stderr, on one line."""
+    stream.seek(0)
+    text = stream.read().decode("utf-8", "replace").strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    return (lines[-1] if lines else "no output")[-limit:]
