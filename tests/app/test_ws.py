@@ -216,3 +216,19 @@ def test_run_floods_are_rate_limited(live_app, presenter_cookie):
     reasons = run(scenario())
     assert any("unknown demo" in r for r in reasons)
     assert any("run: too many messages" in r for r in reasons)
+
+
+def test_presenter_reconnects_to_the_same_state(live_app, presenter_cookie):
+    async def scenario():
+        async with connect(live_app, cookies=presenter_cookie) as presenter, \
+                connect(live_app) as follower:
+            target = presenter.hello["slide"] + 5
+            await presenter.send({"type": "goto", "slide": target})
+            moved = await follower.wait_type("slide", slide=target)
+        # the presenter's laptop slept: a new socket, the same cookie
+        async with connect(live_app, cookies=presenter_cookie) as back:
+            return moved, back.hello
+
+    moved, hello = run(scenario())
+    assert hello["role"] == "presenter" and hello["slide"] == moved["slide"]
+    assert hello["seq"] >= moved["seq"]
