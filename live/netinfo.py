@@ -1,4 +1,5 @@
 """Local addresses, the URLs an audience can open, and QR codes of them (no network calls)."""
+import io
 import ipaddress
 import json
 import shutil
@@ -67,7 +68,12 @@ def local_host(bind_host):
 
 def terminal_qr(url, out):
     """Print the QR code of `url` to the text stream `out` with half-block characters."""
-    segno.make(url, error="m").terminal(out=out, compact=True)
+    text = io.StringIO()
+    segno.make(url, error="m").terminal(out=text, compact=True)
+    try:
+        out.write(text.getvalue())
+    except UnicodeEncodeError:  # a terminal that is not UTF-8: the URLs above still work
+        out.write("(the QR code needs a UTF-8 terminal)\n")
 
 
 def svg_qr(url, scale=6):
