@@ -12,6 +12,7 @@
   const LEGEND_MAX = 8;
   const GROWTH = 1.3;         // the live axis jumps ahead by 30% when time catches up with it
   const BARS_PER_FRAME = 250; // a burst of 1,000 results is drawn over a few frames, not in one long one
+  const CHUNK = 32;           // bars per box: adding one lays out its box's bars and the boxes, not every bar
 
   function niceStep(range) {
     const raw = range / 6;
@@ -55,6 +56,7 @@
     this.axis.replaceChildren();
     this.plot.replaceChildren();
     this.barLayer = this.plot.appendChild(CL.el('div', 'tl-seconds'));
+    this.chunk = null;
     this.idealMark = this.barLayer.appendChild(this.mark('tl-ideal'));
     this.totalMark = this.barLayer.appendChild(this.mark('tl-total'));
     this.nowMark = this.barLayer.appendChild(this.mark('tl-now'));
@@ -144,9 +146,8 @@
     if (!bar) {
       bar = CL.el('div', 'tl-bar');
       bar.dataset.request = i;
-      bar.style.setProperty('--row', i);
       this.bars.set(i, bar);
-      this.newBars.appendChild(bar);
+      this.chunkFor().appendChild(bar);
       if (!this.dense) {
         const label = CL.el('div', 'tl-label', '#' + i);
         label.style.setProperty('--row', i);
@@ -158,27 +159,34 @@
     return bar;
   };
 
+  View.prototype.chunkFor = function () {
+    if (!this.chunk || this.chunk.childElementCount >= CHUNK) {
+      this.chunk = this.barLayer.insertBefore(CL.el('div', 'tl-chunk'), this.idealMark);
+    }
+    return this.chunk;
+  };
+
   View.prototype.place = function (span) {
     const bar = this.barFor(span.i);
-    if (!isNumber(span.client_start) || !isNumber(span.client_end)) {
+    const start = span.client_start;
+    if (!isNumber(start) || !isNumber(span.client_end)) {
       bar.classList.add('tl-nospan');   // no timing to draw: still one row, still there
       return;
     }
-    const start = span.client_start;
     const end = Math.max(span.client_end, start);
-    const style = bar.style;
-    bar.classList.remove('tl-nospan');
-    this.setTimes(bar, start, end);
-    style.setProperty('--col', this.colourFor(span.worker || span.actor || '?'));
     const served = isNumber(span.server_start) && isNumber(span.server_end);
+    this.times.set(span.i, [start, end]);
+    // One style write per bar, not one per property: a burst of 1,000 results stays cheap.
+    bar.style.cssText = '--row:' + span.i + ';--cs:' + start / this.unit + ';--ce:' + end / this.unit +
+      ';--col:' + this.colourFor(span.worker || span.actor || '?');
+    bar.classList.remove('tl-nospan');
     bar.classList.toggle('tl-solid', !served);
     let detail = 'client ' + CL.seconds(end - start);
     if (served) {
       const duration = Math.max(end - start, 1e-6);
-      const from = fraction((span.server_start - start) / duration);
-      const serve = bar.querySelector('.tl-serve') || bar.appendChild(CL.el('div', 'tl-serve'));
-      serve.style.setProperty('--from', from);
-      serve.style.setProperty('--len', fraction((span.server_end - span.server_start) / duration));
+      const serve = bar.firstElementChild || bar.appendChild(CL.el('div', 'tl-serve'));
+      serve.style.cssText = '--from:' + fraction((span.server_start - start) / duration) +
+        ';--len:' + fraction((span.server_end - span.server_start) / duration);
       detail = 'waited ' + CL.seconds(span.server_start - start) + ', served ' +
         CL.seconds(span.server_end - span.server_start) + ' by ' + span.worker;
     }
@@ -191,6 +199,7 @@
     if (!isNumber(error.i)) return;   // run-level errors are listed by the panel
     const bar = this.barFor(error.i);
     if (!this.times.has(error.i)) {
+      bar.style.setProperty('--row', error.i);
       if (isNumber(error.client_start) && isNumber(error.client_end)) {
         this.setTimes(bar, error.client_start, Math.max(error.client_end, error.client_start));
       } else {
@@ -206,12 +215,10 @@
   View.prototype.sync = function (run, now) {
     if (run !== this.run) this.reset(run);
     if (!run) return false;
-    this.newBars = document.createDocumentFragment();
     this.newLabels = document.createDocumentFragment();
     const stop = Math.min(run.order.length, this.placed + BARS_PER_FRAME);
     for (; this.placed < stop; this.placed += 1) this.place(run.spans.get(run.order[this.placed]));
     for (; this.errorsMarked < run.errors.length; this.errorsMarked += 1) this.markError(run.errors[this.errorsMarked]);
-    this.barLayer.insertBefore(this.newBars, this.idealMark);
     this.labels.appendChild(this.newLabels);
     if (this.placed < run.order.length) return true;   // more next frame
     if (CL.store.isFinal(run.status)) {
