@@ -113,6 +113,10 @@ def test_forged_messages_from_the_audience_are_refused(presenter, audience, fini
     # A refusal on the page's own socket shows as a toast, as text.
     audience.page.evaluate("CL.socket.send({type: 'run', demo: 'threads', params: {}})")
     expect(audience.page.locator(".cl-toast")).to_contain_text("only the presenter")
+    # Outside text is shown as text: a reason quoting markup does not become markup.
+    audience.page.evaluate("CL.socket.send({type: '<img src=x>'})")
+    expect(audience.page.locator(".cl-toast", has_text="<img src=x>")).to_have_count(1)
+    assert audience.page.locator(".cl-toasts img").count() == 0
 
 
 def test_late_joiner_sees_the_finished_run(open_viewer, presenter, finished_run):
