@@ -6,6 +6,7 @@ tracing (the cost of the trace per request). --write puts the tables into docs/B
 ("## Demo engine") and the scaling table into docs/bench/scaling.json.
 """
 import argparse
+import importlib
 import json
 import re
 import statistics
@@ -40,12 +41,19 @@ def runner(demo, url, **params):
 
 def wall(command, repeat=5):
     """Median whole-process time of `command`, like the seeds' `time python script.py`."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(timed_once(command) for _ in range(repeat))
+
+
+def timed_once(command):
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def wall_beside_floor(command, floor, repeat=5):
+    """Medians of `command` and of its import floor, run alternately so both see the same load."""
+    pairs = [(timed_once(command), timed_once(floor)) for _ in range(repeat)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def in_run(command):
@@ -60,10 +68,11 @@ def table(columns, rows):
     return "\n".join(lines)
 
 
+# The import floor of each client, and the seeds' margin over floor + ideal on this machine.
+FLOORS = {"requests": ("import requests", 0.094), "aiohttp": ("import asyncio, aiohttp", 0.161)}
+
+
 def fidelity():
-    floors = {name: wall([PY, "-c", code], 9) for name, code in
-              [("python -c pass", "pass"), ("import requests", "import requests"),
-               ("import asyncio, aiohttp", "import asyncio, aiohttp")]}
     rows = []
     with start_gunicorn(workers=3) as server:
         for demo in CLIENTS:
@@ -72,18 +81,19 @@ def fidelity():
                     for _ in range(3)]
             total = statistics.median(end["total"] for end in ends)
             ideal = ends[0]["ideal"]
-            whole = wall([PY, "-m", f"demos.client_{demo}", "--n", str(n), "--url", server.url])
-            published, here = SEEDS.get(demo, ("-", "-"))
+            code, notes_floor = FLOORS["aiohttp" if "asyncio" in demo else "requests"]
+            whole, floor = wall_beside_floor(
+                [PY, "-m", f"demos.client_{demo}", "--n", str(n), "--url", server.url],
+                [PY, "-c", code])
+            published, here = SEEDS.get(demo, ("-", None))
+            seeds_margin = "-" if here is None else f"{here - notes_floor - ideal:.3f}"
             rows.append([demo, n, f"{total:.3f}", f"{ideal:.3f}",
-                         f"{100 * (total - ideal) / ideal:.1f} %", f"{whole:.3f}", published, here])
+                         f"{100 * (total - ideal) / ideal:.1f} %", f"{whole:.3f}", published,
+                         here or "-", f"{floor:.3f}", f"{whole - floor - ideal:.3f}", seeds_margin])
     columns = ["demo", "n", "in-run total (s)", "ideal (s)", "overhead", "whole process (s)",
-               "seeds published (s)", "seeds here (s)"]
-    floor_rows = [[name, f"{value:.3f}", {"python -c pass": "0.011", "import requests": "0.094",
-                                          "import asyncio, aiohttp": "0.161"}[name]]
-                  for name, value in floors.items()]
-    return (table(columns, rows) + "\n\nStart-up floors measured in the same session (median of 9),"
-            " beside the field notes' figures:\n\n"
-            + table(["command", "now (s)", "field notes (s)"], floor_rows))
+               "seeds published (s)", "seeds here (s)", "import floor now (s)",
+               "ours above floor + ideal (s)", "seeds above floor + ideal (s)"]
+    return table(columns, rows)
 
 
 def scaling():
@@ -95,7 +105,8 @@ def scaling():
                 if k:
                     params["concurrency"] = min(k, n)
                 end, spans, errors = runner(demo, server.url, **params)
-                rows.append([demo, params.get("concurrency", "-"), n, end["total"], end["ideal"],
+                rows.append([demo, params.get("concurrency", "-"), n, round(end["total"], 3),
+                             end["ideal"],
                              round(100 * (end["total"] - end["ideal"]) / end["ideal"], 1), errors])
     return ["demo", "k", "n", "total (s)", "ideal (s)", "overhead (%)", "errors"], rows
 
@@ -112,36 +123,58 @@ def tenk():
     return table(["asyncio_session, n = 10,000, d = 1 s", "total (s)", "spans", "errors"], rows)
 
 
+def traced_to_devnull(sink):
+    """Route this process's trace into a collector writing JSON lines to `sink`."""
+    from demos import trace
+    from demos.collect import Collector, JsonWriter
+    collector = Collector(JsonWriter(sink))
+    collector.t0 = time.perf_counter()
+    trace.use_sink(collector)
+
+
 def hook_cost(count=20_000):
     """Seconds per request spent in our hooks and collector (begin, finish, one JSON line)."""
     from demos import trace
-    from demos.collect import Collector, JsonWriter
-    with open("/dev/null", "w") as sink:
-        collector = Collector(JsonWriter(sink))
-        collector.t0 = time.perf_counter()
-        trace.use_sink(collector)
-        headers = {"X-Server-Start": "1.5", "X-Server-End": "2.5", "X-Worker": "pid 1"}
-        start = time.perf_counter()
-        for _ in range(count):
-            key, began = trace.begin()
-            trace.finish(key, began, trace.actor(), "http://127.0.0.1/", 200, headers)
-        return (time.perf_counter() - start) / count
+    headers = {"X-Server-Start": "1.5", "X-Server-End": "2.5", "X-Worker": "pid 1"}
+    start = time.perf_counter()
+    for _ in range(count):
+        key, began = trace.begin()
+        trace.finish(key, began, trace.actor(), "http://127.0.0.1/", 200, headers)
+    return (time.perf_counter() - start) / count
+
+
+def paired_cost(module, urls, rounds=8):
+    """(untraced, traced) median seconds of module.fetch_all(urls), alternating in-process, so
+    start-up and a busy moment weigh on both alike."""
+    import aiohttp
+    import requests
+    from demos import trace
+    fetch_all = importlib.import_module(module).fetch_all
+    originals = requests.Session.send, aiohttp.ClientSession.__init__
+    plain, traced = [], []
+    for round_ in range(rounds):
+        for with_trace in ((False, True) if round_ % 2 else (True, False)):  # ABBA order
+            requests.Session.send, aiohttp.ClientSession.__init__ = originals
+            if with_trace:
+                trace.install_hooks()
+            start = time.perf_counter()
+            fetch_all(urls)
+            (traced if with_trace else plain).append(time.perf_counter() - start)
+    requests.Session.send, aiohttp.ClientSession.__init__ = originals
+    return statistics.median(plain), statistics.median(traced)
 
 
 def tracing():
     rows = []
-    with start_gunicorn(workers=3) as gunicorn, start_asyncio_server() as aio:
-        for demo, url, n in [("sync", gunicorn.url, 500), ("asyncio_session", aio.url, 2000)]:
-            plain, traced = [], []
-            for _ in range(5):  # interleaved, so a busy moment hits both alike
-                plain.append(in_run([PY, "-m", f"demos.client_{demo}", "--n", str(n),
-                                     "--delay", "0", "--url", url]))
-                traced.append(runner(demo, url, n=n, delay=0)[0]["total"])
-            plain, traced = statistics.median(plain), statistics.median(traced)
+    with open("/dev/null", "w") as sink, start_gunicorn(workers=3) as gunicorn, \
+            start_asyncio_server() as aio:
+        traced_to_devnull(sink)
+        for demo, url, n in [("sync", gunicorn.url, 300), ("asyncio_session", aio.url, 1000)]:
+            plain, traced = paired_cost(f"demos.client_{demo}", [url + "?delay=0"] * n)
             rows.append([demo, n, f"{plain:.3f}", f"{traced:.3f}",
                          f"{1e6 * (traced - plain) / n:.0f}"])
-    rows.append(["hooks alone (begin + finish + JSON line, in-process)", 20_000, "-", "-",
-                 f"{1e6 * hook_cost():.0f}"])
+        rows.append(["hooks alone (begin + finish + one JSON line)", 20_000, "-", "-",
+                     f"{1e6 * hook_cost():.0f}"])
     return table(["demo (delay = 0)", "n", "untraced (s)", "traced (s)", "cost per request (µs)"],
                  rows)
 
@@ -149,14 +182,18 @@ def tracing():
 NOTES = {
     "fidelity": "Each client at the seeds' parameters (gunicorn -w 3, d = 1 s, n = 3; n = 9 and "
                 "k = 3 for the semaphore). In-run total: `run_end` of the traced runner, median "
-                "of 3. Whole process: `python -m demos.<module> --n N --url URL`, median of 5.",
+                "of 3. Whole process: `python -m demos.<module> --n N --url URL`, median of 5, "
+                "alternating with its import floor (`python -c 'import requests'`, or asyncio + "
+                "aiohttp), so that a busy machine weighs on both; the last two columns compare "
+                "what is left above floor + ideal with the seeds' margin in the field notes "
+                "(import requests 0.094 s, aiohttp 0.161 s).",
     "scaling": "Against the asyncio slow server (no server-side cap), d = 1 s, traced. k is the "
                "client bound: thread_pool and processes use k = min(100, n); threads and "
                "asyncio_session have none.",
     "tenk": "asyncio_session with 10,000 requests against the asyncio slow server, d = 1 s.",
-    "tracing": "Delay 0, so the per-request work dominates: untraced is the client's own "
-               "`total:` by hand, traced is the runner's `run_end` total (median of 5 each, "
-               "interleaved); the last row times the hooks alone.",
+    "tracing": "Delay 0, so the per-request work dominates. fetch_all runs in one process, "
+               "alternately without and with the runner's hooks (median of 8 each, in ABBA order; spans go "
+               "to /dev/null as JSON lines); the last row times the hooks alone.",
 }
 TITLES = {"fidelity": "Fidelity at the seeds' parameters", "scaling": "Scaling with n",
           "tenk": "10,000 requests", "tracing": "Cost of tracing"}
@@ -178,7 +215,8 @@ def write_section(texts, command):
     for name, text in texts.items():
         old[name] = (f"### {TITLES[name]}\n\n{NOTES[name]}\n\n`{command}` ({machine()})\n\n"
                      f"{text}\n")
-    body = "".join(f"<!-- {name} -->\n{old[name]}" for name in SECTIONS if name in old)
+    order = [name for name in old if name not in SECTIONS] + [n for n in SECTIONS if n in old]
+    body = "".join(f"<!-- {name} -->\n{old[name]}" for name in order)  # hand-written ones first
     doc = f"{head.rstrip()}\n\n## Demo engine\n\n{body}" + (f"\n## {others}" if others else "")
     path.write_text(doc)
 
@@ -200,8 +238,10 @@ def main(argv=None):
             columns, rows = result
             if args.write:
                 (ROOT / "docs" / "bench").mkdir(parents=True, exist_ok=True)
-                (ROOT / "docs" / "bench" / "scaling.json").write_text(json.dumps(
-                    {"command": command, "columns": columns, "rows": rows}, indent=1) + "\n")
+                (ROOT / "docs" / "bench" / "scaling.json").write_text(
+                    '{"command": %s,\n "columns": %s,\n "rows": [\n  %s\n ]}\n' % (
+                        json.dumps(command), json.dumps(columns),
+                        ",\n  ".join(json.dumps(row) for row in rows)))
             result = table(columns, rows)
         texts[name] = result
         print(f"## {TITLES[name]}\n\n{result}\n", flush=True)
