@@ -13,6 +13,7 @@ import asyncio
 import json
 import math
 import multiprocessing
+import os
 import queue
 import sys
 import time
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from bench import audience_followers
-from bench.audience_app import (AppServer, Footprint, busy_fraction, cpu_ticks, load_average,
+from bench.audience_app import (AppServer, Footprint, Meter, busy_fraction, load_average,
                                 raise_file_limit, wait_until_quiet)
 from bench.audience_report import summarise, table
 
@@ -230,14 +231,16 @@ async def scenario(crowd, presenter, footprint, options, give_up):
         raise RuntimeError("the presenter's socket was not recognised as the presenter's")
     footprint.sample()
     connected_rss = dict(footprint.peak)
-    await presenter.change_slides(options.slides, options.pace)
+    with Meter(os.getpid()) as slides_load:
+        await presenter.change_slides(options.slides, options.pace)
     await asyncio.sleep(1.0)  # the last slide's fan-out settles before the run starts
-    cpu_before, ticks, started = footprint.worker_cpu(), cpu_ticks(), time.perf_counter()
-    start, end = await presenter.run(options, max(10.0, give_up - time.monotonic() - 30))
-    busy, total = (now - then for now, then in zip(cpu_ticks(), ticks))
+    cpu_before, started = footprint.worker_cpu(), time.perf_counter()
+    with Meter(os.getpid()) as run_load:
+        start, end = await presenter.run(options, max(10.0, give_up - time.monotonic() - 30))
     return {"start": start, "end": end, "connected_rss": connected_rss,
             "run_seconds": time.perf_counter() - started,
-            "run_cpu": footprint.worker_cpu() - cpu_before, "run_busy": busy / max(1, total)}
+            "run_cpu": footprint.worker_cpu() - cpu_before,
+            "slides_load": slides_load, "run_load": run_load}
 
 
 def parse_args(argv=None):

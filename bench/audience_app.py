@@ -101,10 +101,12 @@ class AppServer:
 
 
 def read_stat(pid):
-    """(parent pid, CPU seconds) from /proc/<pid>/stat; the name may hold spaces and ')'."""
+    """(parent pid, CPU seconds, CPU seconds of its reaped children) from /proc/<pid>/stat;
+    the name may hold spaces and ')'."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+    return (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS,
+            (int(fields[13]) + int(fields[14])) / TICKS)
 
 
 def rss_bytes(pid):
@@ -176,6 +178,40 @@ class Footprint:
     def worker_cpu(self):
         """CPU seconds the app's worker process has used so far."""
         return cpu_seconds(self.worker) if self.worker else 0.0
+
+
+def tree_cpu(root):
+    """CPU seconds of `root` and everything below it, reaped children included (a run's
+    runner is counted in the app worker once reaped)."""
+    total = 0.0
+    for pid in [root, *descendants(root, parents())]:
+        try:
+            _parent, own, reaped = read_stat(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += own + reaped
+    return total
+
+
+class Meter:
+    """How busy the machine was over a phase, and how much of that was not us (`root` and
+    its descendants): other work on the 2 cores skews every figure."""
+
+    def __init__(self, root):
+        self.root = root
+        self.start = self.ours = None
+
+    def __enter__(self):
+        self.start, self.ours = cpu_ticks(), tree_cpu(self.root)
+        self.result = {}
+        return self.result
+
+    def __exit__(self, *_exc):
+        busy, total = (now - then for now, then in zip(cpu_ticks(), self.start))
+        ours = tree_cpu(self.root) - self.ours
+        capacity = max(1, total) / TICKS  # CPU seconds all cores had over the phase
+        self.result.update(busy=busy / max(1, total),
+                           others=max(0.0, busy / TICKS - ours) / capacity)
 
 
 def cpu_ticks():

@@ -107,7 +107,8 @@ def summarise(options, crowd, presenter, footprint, record, phases):
         "run_seconds": phases["run_seconds"], "run_cpu": phases["run_cpu"],
         "client_cpu": [crowd.cpu[part] for part in sorted(crowd.cpu)],
         "machine": {"cores": os.cpu_count(), "busy_before": phases["busy_before"],
-                    "load_before": phases["load_before"], "run_busy": phases["run_busy"]},
+                    "load_before": phases["load_before"], "slides": phases["slides_load"],
+                    "run": phases["run_load"]},
     }
 
 
@@ -169,9 +170,10 @@ def table(s, command):
         ("CPU during the run: app worker / follower processes",
          f"{s['run_cpu']:.2f} s in {s['run_seconds']:.1f} s / "
          + " + ".join(f"{c:.1f}" for c in s["client_cpu"]) + " s (whole bench)", ""),
-        ("machine: CPU busy just before / during the run; load average before",
-         f"{m['busy_before']:.0%} / {m['run_busy']:.0%} of {m['cores']} cores; "
-         + " ".join(f"{x:g}" for x in m["load_before"]), "idle before (others' work skews this)"),
+        ("machine, CPU busy: before / slides / run (not this bench: slides / run)",
+         f"{m['busy_before']:.0%} / {m['slides']['busy']:.0%} / {m['run']['busy']:.0%} "
+         f"of {m['cores']} cores ({m['slides']['others']:.0%} / {m['run']['others']:.0%})",
+         "others ≈ 0% (else the figures are skewed)"),
     ]
     lines = [f"`{command}`", "", "| measure | value | goal |", "| --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
