@@ -120,6 +120,11 @@ def tenk():
         command = [PY, "-m", "demos.client_asyncio_session", "--n", "10000", "--delay", "1",
                    "--url", server.url]
         rows.append(["untraced, by hand (its own total)", f"{in_run(command):.3f}", "-", "-"])
+        no_gc = [PY, "-c", "import gc; gc.disable(); from demos.cli import main; "
+                 "from demos.client_asyncio_session import fetch_all; main(fetch_all)",
+                 *command[3:]]
+        rows.append(["diagnostic: the same with the client's cyclic GC off",
+                     f"{in_run(no_gc):.3f}", "-", "-"])
     return table(["asyncio_session, n = 10,000, d = 1 s", "total (s)", "spans", "errors"], rows)
 
 
