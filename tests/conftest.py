@@ -7,6 +7,8 @@
                       (stopped at the end of the session; .stop() and .restart() on demand)
     http              a requests.Session (closed after the test)
     presenter_http    a requests.Session sending `Authorization: Bearer <token>`
+    chromium          one headless Chromium for the whole session (Playwright's sync API allows
+                      one instance at a time, so tests/browser and tests/deck share it)
 """
 import queue
 import signal
@@ -158,3 +160,15 @@ def presenter_http(live_app):
     with requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {live_app.token}"
         yield session
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for every browser test; a context per viewer keeps them apart."""
+    from playwright.sync_api import sync_playwright
+
+    from headless import launch
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()

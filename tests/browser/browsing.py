@@ -1,5 +1,4 @@
 """Driving one browser context on the app: a Viewer and what the tests share about pages."""
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -10,9 +9,6 @@ ROOT = HERE.parent.parent
 DECK = HERE / "decks" / "browser.md"
 ARTIFACTS = ROOT / "test-artifacts"
 README_SHOT = ROOT / "docs" / "screenshot.png"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 PROJECTOR = {"width": 1280, "height": 720}
 PHONE = {"width": 390, "height": 844}
 WAIT_MS = 15_000  # generous: a deadline, not a measurement

@@ -2,31 +2,19 @@
 
     browser_app    an app started by the root `app_factory` on the test deck decks/browser.md
                    (its slide and runs belong to these tests only)
-    chromium       one headless Chromium per test module
     open_viewer    open_viewer(path, name, viewport) -> a Viewer in a fresh browser context,
                    closed after the module; `.opened` lists them all
     presenter      the presenter's page (cookie from /presenter?token=...), module-wide
     audience       an audience page on a phone-sized touch screen, module-wide
 """
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browsing import CHROMIUM, CHROMIUM_ARGS, DECK, PHONE, PROJECTOR, Viewer
+from browsing import DECK, PHONE, PROJECTOR, Viewer
 
 
 @pytest.fixture(scope="session")
 def browser_app(app_factory):
     return app_factory("--deck", str(DECK))
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Module-wide, not session-wide: Playwright's sync API allows one instance at a time, and
-    tests/deck starts its own (one shared root fixture would be better)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,14 @@ prints, per batch size, the median and worst cost of one batch and the total for
 """
 import statistics
 import sys
+from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from browsing import CHROMIUM, CHROMIUM_ARGS, PROJECTOR
+from browsing import PROJECTOR
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
+from headless import launch  # noqa: E402
 
 FEED = """(batch) => {
   const host = document.querySelector('.remark-visible .remark-slide-content');
@@ -40,7 +44,7 @@ FEED = """(batch) => {
 
 def measure(url, token, batches):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         page = browser.new_context(viewport=PROJECTOR).new_page()
         page.goto(f"{url}/presenter?token={token}")
         page.wait_for_selector("body[data-ready='true']", state="attached")

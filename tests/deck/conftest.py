@@ -1,14 +1,10 @@
 """Fixtures for the deck tests: the decks in slides/, parsed the way remark splits them, and
-for the render test a deck app of its own (root `app_factory`) and one headless Chromium.
+for the render test a deck app of its own (root `app_factory`; Chromium is the root `chromium`).
 """
 import pytest
 
 from decks import DECKS, read_deck
 from slidesource import split_slides
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 
 
 @pytest.fixture(params=DECKS)
@@ -39,12 +35,3 @@ def deck_app(app_factory):
     """An app of our own: the render test moves the presenter's slide, which others may watch."""
     return app_factory()
 
-
-@pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium for every deck (a context per deck and view keeps them apart)."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
