@@ -132,7 +132,10 @@ def expand_compare(_token, _context, _ordinal):
 
 def expand_audience_url(_token, context, _ordinal):
     url = escape(context.audience_url)
-    return f'<a class="audience-url" href="{url}">{url}</a>'
+    # remark's markdown (marked 0.3) turns any bare "http://..." in text into a second link,
+    # leaving ours empty: an entity for the colon shows the same text and is not matched.
+    text = url.replace(":", "&#58;")
+    return f'<a class="audience-url" href="{url}">{text}</a>'
 
 
 def expand_audience_qr(_token, context, _ordinal):

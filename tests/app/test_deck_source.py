@@ -103,3 +103,10 @@ def test_token_bucket():
                                   '{"type": "span", "worker": 5}'])
 def test_relay_drops_lines_that_are_not_events(line):
     assert parse_line(line) is None
+
+
+def test_audience_url_text_is_not_autolinked_again(context):
+    """marked links any bare http:// text; the link text must not look like one."""
+    out = expand_deck("![:audience-url]()", context)
+    text = out.split(">", 1)[1].rsplit("</a>", 1)[0]
+    assert "://" not in text and "&#58;//" in text
