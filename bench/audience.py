@@ -18,6 +18,7 @@ import queue
 import sys
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -195,7 +196,7 @@ async def measure(url, token, app_pid, options):
     """Run the whole scenario against the app at `url`; returns the summary dict."""
     give_up = time.monotonic() + options.deadline
     machine = {"busy_before": busy_fraction(0.5), "load_before": load_average()}
-    footprint = Footprint(app_pid)
+    footprint = Footprint(app_pid, urlsplit(url).port)
     footprint.sample()
     crowd = Crowd(url, options)
     sampler = asyncio.create_task(sample(footprint))

@@ -151,14 +151,14 @@ def cpu_seconds(pid):
 
 
 class Footprint:
-    """Peak RSS of the app's processes, sampled: the gunicorn master (the pid we started), its
-    one worker (the app itself: sockets, hub, store) and everything below the worker (slow
-    servers, the runner and its own server)."""
+    """Peaks, sampled: RSS of the app's processes (the gunicorn master, the pid we started; its
+    one worker, the app itself: sockets, hub, store; everything below the worker: slow servers,
+    the runner and its own server), and bytes waiting in the kernel on either end of /ws."""
 
-    def __init__(self, master):
-        self.master = master
+    def __init__(self, master, port):
+        self.master, self.port = master, port
         self.worker = None
-        self.peak = {"master": 0, "worker": 0, "children": 0}
+        self.peak = {"master": 0, "worker": 0, "children": 0, "unread": 0, "unsent": 0}
         self.first = None
 
     def sample(self):
@@ -170,6 +170,7 @@ class Footprint:
                "worker": rss_bytes(self.worker) if self.worker else 0,
                "children": sum(map(rss_bytes, descendants(self.worker, table)))
                if self.worker else 0}
+        now["unread"], now["unsent"] = socket_queues(self.port)
         self.first = self.first or now
         for key, value in now.items():
             self.peak[key] = max(self.peak[key], value)
@@ -212,6 +213,25 @@ class Meter:
         capacity = max(1, total) / TICKS  # CPU seconds all cores had over the phase
         self.result.update(busy=busy / max(1, total),
                            others=max(0.0, busy / TICKS - ours) / capacity)
+
+
+def socket_queues(port):
+    """(bytes received but not yet read by the followers, bytes the app wrote but not yet sent)
+    over every established loopback connection to `port`, from /proc/net/tcp: where frames
+    wait tells whether the followers or the app are behind."""
+    unread = unsent = 0
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            if fields[3] != "01":  # ESTABLISHED
+                continue
+            tx, rx = (int(x, 16) for x in fields[4].split(":"))
+            if int(fields[2].split(":")[1], 16) == port:
+                unread += rx
+            elif int(fields[1].split(":")[1], 16) == port:
+                unsent += tx
+    return unread, unsent
 
 
 def cpu_ticks():

@@ -76,6 +76,13 @@ def relay_pace(start, record):
             "sent_to": max(sent), "rate": len(sent) / took if took > 0 else None}
 
 
+def relay_delays(record, zero):
+    """Request done in the runner -> broadcast (`at`), per span: the app's own lag, whatever
+    the followers do."""
+    return spread(span["at"] - zero - span["client_end"] for span in record["spans"]
+                  if span.get("client_end") is not None)
+
+
 def summarise(options, crowd, presenter, footprint, record, phases):
     """Everything the table shows, as a JSON-able dict."""
     reports = [r for r in crowd.reports() if r["connected"]]
@@ -97,6 +104,8 @@ def summarise(options, crowd, presenter, footprint, record, phases):
                 "errors": len(record["errors"]), "contiguous":
                 truth == set(range(start["seq"], end["seq"] + 1))},
         "relay": relay_pace(start, record),
+        "relay_delay": relay_delays(record, zero),
+        "queued": {"unread": footprint.peak["unread"], "unsent": footprint.peak["unsent"]},
         "events": accounting(reports, start, truth),
         "reconnects": sum(r["reconnects"] for r in reports),
         "disorder": sum(r["disorder"] for r in reports),
@@ -154,10 +163,15 @@ def table(s, command):
          ""),
         ("relay: spans done in the runner (its clock) / broadcast (after run_start)",
          pace(s["relay"]), ""),
+        ("span event, request done in runner → broadcast (`at`), p50 / p99 / max",
+         latency(s["relay_delay"]), ""),
         ("span event, `at` → follower, p50 / p99 / max", latency(s["span_after_at"]), ""),
         ("span event, request done in runner → follower, p50 / p99 / max", latency(done),
          "issue 3 (100 followers): p50 ≤ 20, p99 ≤ 50 ms: " + verdict(
              at_most(done["p50"], GOALS["done_p50"]) and at_most(done["p99"], GOALS["done_p99"]))),
+        ("peak bytes waiting in the kernel: unread by followers / unsent by the app",
+         f"{s['queued']['unread'] / MB:.1f} / {s['queued']['unsent'] / MB:.1f} MB",
+         "much unread: the followers, not the app, are behind"),
         ("run events missed live (gaps)", f"{events['missed']} (reconnects {s['reconnects']}, "
          f"out of order {s['disorder']})", ""),
         ("recovered from GET /api/runs/<id>", str(events["recovered"]), ""),
