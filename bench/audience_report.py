@@ -184,7 +184,7 @@ def table(s, command):
         ("CPU during the run: app worker / follower processes",
          f"{s['run_cpu']:.2f} s in {s['run_seconds']:.1f} s / "
          + " + ".join(f"{c:.1f}" for c in s["client_cpu"]) + " s (whole bench)", ""),
-        ("machine, CPU busy: before / slides / run (not this bench: slides / run)",
+        ("machine, CPU busy: before / slides / run (other processes: slides / run)",
          f"{m['busy_before']:.0%} / {m['slides']['busy']:.0%} / {m['run']['busy']:.0%} "
          f"of {m['cores']} cores ({m['slides']['others']:.0%} / {m['run']['others']:.0%})",
          "others ≈ 0% (else the figures are skewed)"),
