@@ -40,6 +40,11 @@ class Options:
     processes: int = 0  # follower processes; 0: one per 250 followers, at least 1
     deadline: float = 300.0  # the whole measurement, connecting to last result
     quiet: float = 0.0  # seconds to wait for an idle machine before starting
+    compress: bool = True  # offer permessage-deflate, as browsers do
+
+    def compress_bits(self):
+        """aiohttp's `compress`: a window size offers permessage-deflate, 0 does not."""
+        return 15 if self.compress else 0
 
     def parts(self):
         count = self.processes or max(1, min(4, math.ceil(self.followers / 250)))
@@ -149,6 +154,7 @@ async def measure(url, token, app_pid, options):
         async with aiohttp.ClientSession() as session:
             cookie = await presenter_cookie(session, url, token)
             async with session.ws_connect(f"{url}/ws", origin=url, max_msg_size=0,
+                                          compress=options.compress_bits(),
                                           headers={"Cookie": f"presenter={cookie}"}) as ws:
                 presenter = Presenter(ws)
                 reader = asyncio.create_task(presenter.read())
@@ -209,6 +215,8 @@ def parse_args(argv=None):
                         help="seconds for the whole measurement")
     parser.add_argument("--quiet", type=float, default=defaults.quiet,
                         help="wait up to this many seconds for the machine to be idle first")
+    parser.add_argument("--no-compress", dest="compress", action="store_false",
+                        help="do not offer permessage-deflate (browsers do)")
     parser.add_argument("--app-arg", action="append", default=[],
                         help="extra argument for app.py (repeatable), e.g. --app-arg=--queue-size=4096")
     parser.add_argument("--json", help="also write the summary to this file")

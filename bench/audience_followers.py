@@ -31,6 +31,7 @@ class Follower:
     def __init__(self, index):
         self.index = index
         self.connected = False
+        self.compressed = False  # permessage-deflate negotiated
         self.reconnects = 0
         self.baseline = None  # ids of the runs in the first hello: not ours
         self.run_id = None
@@ -111,13 +112,15 @@ async def listen(follower, ws):
             return
 
 
-async def follow(follower, session, url, gate):
+async def follow(follower, session, setup, gate):
     """Connect, listen, and reconnect with backoff when dropped, until the run is over."""
-    backoff = BACKOFF
+    url, backoff = setup["url"], BACKOFF
     for attempt in range(RECONNECTS + 1):
         try:
             async with gate:
-                ws = await session.ws_connect(f"{url}/ws", origin=url, max_msg_size=0)
+                ws = await session.ws_connect(f"{url}/ws", origin=url, max_msg_size=0,
+                                              compress=setup["compress"])
+            follower.compressed = bool(ws.compress)
             async with ws:
                 await listen(follower, ws)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -160,15 +163,15 @@ async def wait_stop(tasks, stop):
         await asyncio.sleep(0.1)  # polling a condition with a deadline
 
 
-async def crowd(part, url, count, outbox, stop, connect_deadline):
+async def crowd(part, count, setup, outbox, stop):
     """`count` followers: report when connected, then report what they saw."""
     followers = [Follower(i) for i in range(count)]
     gate = asyncio.Semaphore(HANDSHAKES_AT_ONCE)
     connector = aiohttp.TCPConnector(limit=0)  # a WebSocket holds its connection: no pool cap
     async with aiohttp.ClientSession(connector=connector) as session:
-        tasks = [asyncio.create_task(follow(f, session, url, gate)) for f in followers]
+        tasks = [asyncio.create_task(follow(f, session, setup, gate)) for f in followers]
         started = time.perf_counter()
-        await wait_connected(followers, connect_deadline)
+        await wait_connected(followers, setup["connect_deadline"])
         outbox.put(("ready", part, sum(f.connected for f in followers),
                     time.perf_counter() - started))
         await wait_stop(tasks, stop)
@@ -181,11 +184,11 @@ async def crowd(part, url, count, outbox, stop, connect_deadline):
     return followers
 
 
-def serve(part, url, count, outbox, stop, connect_deadline):
+def serve(part, count, setup, outbox, stop):
     """A follower process: run `count` followers, then put ("result", part, reports, cpu)."""
     raise_file_limit()
     try:
-        followers = asyncio.run(crowd(part, url, count, outbox, stop, connect_deadline))
+        followers = asyncio.run(crowd(part, count, setup, outbox, stop))
     except Exception as exc:
         outbox.put(("failed", part, f"{type(exc).__name__}: {exc}", 0.0))
         raise
@@ -200,10 +203,11 @@ class Crowd:
         self.context = multiprocessing.get_context("spawn")
         self.outbox = self.context.Queue()
         self.stop = self.context.Event()
-        connect_deadline = max(10.0, options.deadline / 4)
+        setup = {"url": url, "connect_deadline": max(10.0, options.deadline / 4),
+                 "compress": options.compress_bits()}
         self.processes = [
             self.context.Process(target=serve, name=f"followers-{part}",
-                                 args=(part, url, count, self.outbox, self.stop, connect_deadline))
+                                 args=(part, count, setup, self.outbox, self.stop))
             for part, count in enumerate(options.parts())]
         self.results, self.cpu, self.ready, self.failures = {}, {}, {}, []
 

@@ -94,6 +94,7 @@ def summarise(options, crowd, presenter, footprint, record, phases):
     return {
         "options": vars(options),
         "followers": options.followers, "connected": len(reports),
+        "compressed": sum(r["compressed"] for r in reports),
         "processes": len(crowd.processes), "failures": crowd.failures,
         "connect_seconds": max((s for _n, s in crowd.ready.values()), default=None),
         "slide_after_send": send, "slide_after_at": at, "slides_missed": slides_missed,
@@ -151,7 +152,8 @@ def table(s, command):
     done = s["span_after_done"]
     rows = [
         ("followers connected", f"{s['connected']} / {s['followers']} "
-         f"({s['processes']} client processes, all in {s['connect_seconds'] or 0:.1f} s)",
+         f"({s['processes']} client processes, all in {s['connect_seconds'] or 0:.1f} s; "
+         f"{s['compressed']} with permessage-deflate)",
          f"all (500 in issue 5): {verdict(s['connected'] == s['followers'])}"),
         ("slide change, presenter send → follower, p50 / p99 / max", latency(s["slide_after_send"]),
          f"p99 ≤ 100 ms: {verdict(at_most(s['slide_after_send']['p99'], GOALS['slide_p99']))}"),
