@@ -8,6 +8,7 @@ tracing (the cost of the trace per request). --write puts the tables into docs/B
 import argparse
 import importlib
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -78,7 +79,7 @@ def fidelity():
         for demo in CLIENTS:
             n = 9 if demo == "asyncio_semaphore" else 3
             ends = [runner(demo, server.url, n=n, delay=1, workers=3, concurrency=3)[0]
-                    for _ in range(3)]
+                    for _ in range(5)]
             total = statistics.median(end["total"] for end in ends)
             ideal = ends[0]["ideal"]
             code, notes_floor = FLOORS["aiohttp" if "asyncio" in demo else "requests"]
@@ -187,7 +188,7 @@ def tracing():
 NOTES = {
     "fidelity": "Each client at the seeds' parameters (gunicorn -w 3, d = 1 s, n = 3; n = 9 and "
                 "k = 3 for the semaphore). In-run total: `run_end` of the traced runner, median "
-                "of 3. Whole process: `python -m demos.<module> --n N --url URL`, median of 5, "
+                "of 5. Whole process: `python -m demos.<module> --n N --url URL`, median of 5, "
                 "alternating with its import floor (`python -c 'import requests'`, or asyncio + "
                 "aiohttp), so that a busy machine weighs on both; the last two columns compare "
                 "what is left above floor + ideal with the seeds' margin in the field notes "
@@ -205,9 +206,10 @@ TITLES = {"fidelity": "Fidelity at the seeds' parameters", "scaling": "Scaling w
 
 
 def machine():
-    load = ", ".join(f"{x:.2f}" for x in __import__("os").getloadavg())
-    return (f"{time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, "
-            f"{__import__('os').cpu_count()} cores, load average {load} at the end")
+    """When and where, with the load average: other work on the machine skews every figure."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, "
+            f"{os.cpu_count()} cores, load average {load} when the section ended")
 
 
 def write_section(texts, command):
@@ -217,9 +219,8 @@ def write_section(texts, command):
     head, _, rest = doc.partition("\n## Demo engine\n")
     ours, _, others = rest.partition("\n## ")
     old = dict(re.findall(r"<!-- (\w+) -->\n(.*?)(?=\n<!-- \w+ -->\n|\Z)", ours, re.S))
-    for name, text in texts.items():
-        old[name] = (f"### {TITLES[name]}\n\n{NOTES[name]}\n\n`{command}` ({machine()})\n\n"
-                     f"{text}\n")
+    for name, (text, where) in texts.items():
+        old[name] = f"### {TITLES[name]}\n\n{NOTES[name]}\n\n`{command}` ({where})\n\n{text}\n\n"
     order = [name for name in old if name not in SECTIONS] + [n for n in SECTIONS if n in old]
     body = "".join(f"<!-- {name} -->\n{old[name]}" for name in order)  # hand-written ones first
     doc = f"{head.rstrip()}\n\n## Demo engine\n\n{body}" + (f"\n## {others}" if others else "")
@@ -248,7 +249,7 @@ def main(argv=None):
                         json.dumps(command), json.dumps(columns),
                         ",\n  ".join(json.dumps(row) for row in rows)))
             result = table(columns, rows)
-        texts[name] = result
+        texts[name] = result, machine()
         print(f"## {TITLES[name]}\n\n{result}\n", flush=True)
     if args.write:
         write_section(texts, command)
