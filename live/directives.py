@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from demos.params import ParamError, UnknownDemo
+from demos.params import RANGES, ParamError, UnknownDemo, clean
 
 from live.remarkdown import lex, render, without_notes
 
@@ -126,8 +126,20 @@ def expand_demo(token, context, ordinal):
             f'data-panel="p{ordinal}" data-params="{html.escape(json.dumps(params))}"></div>')
 
 
-def expand_compare(_token, _context, _ordinal):
-    return '<div class="compare-panel"></div>'
+def expand_compare(token, _context, _ordinal):
+    """Totals side by side; `n=9, delay=0.5` keeps the latest run of each demo with those
+    parameters (a race on one workload), no arguments keeps every run so far."""
+    where = {}
+    for name, value in demo_args(token.args).items():
+        if name not in RANGES and name != "server":
+            raise DirectiveError(f"compare: unknown parameter {name!r}")
+        try:
+            where[name] = clean(name, value)
+        except ParamError as exc:
+            raise DirectiveError(f"compare: {exc}") from None
+    if not where:
+        return '<div class="compare-panel"></div>'
+    return f'<div class="compare-panel" data-where="{html.escape(json.dumps(where))}"></div>'
 
 
 def expand_audience_url(_token, context, _ordinal):

@@ -25,7 +25,29 @@
     return row;
   }
 
-  function render(node, runs) {
+  // `data-where` (from `![:compare n=9, delay=0.5]()`): the latest run of each demo whose
+  // parameters match, so a race shows one bar per client on the same workload.
+  function selectRuns(node, runs) {
+    if (!node.dataset.where) return runs;
+    const where = JSON.parse(node.dataset.where);
+    const latest = new Map();
+    runs.forEach(function (run) {
+      const matches = Object.keys(where).every(function (name) {
+        return run.params && run.params[name] === where[name];
+      });
+      if (matches) latest.set(run.demo, run);  // runs come sorted by id: the last one wins
+    });
+    return Array.from(latest.values()).sort(function (a, b) { return a.id - b.id; });
+  }
+
+  function title(node) {
+    if (!node.dataset.where) return 'Every run so far: total (bar) and ideal (line)';
+    return 'Latest run of each demo with ' + CL.paramSummary(JSON.parse(node.dataset.where)) +
+      ': total (bar) and ideal (line)';
+  }
+
+  function render(node, allRuns) {
+    const runs = selectRuns(node, allRuns);
     const scale = runs.reduce(function (most, run) {
       return Math.max(most, run.total || 0, run.ideal || 0);
     }, 0.001);
@@ -33,7 +55,7 @@
     chart.style.setProperty('--count', Math.max(runs.length, 1));
     if (!runs.length) chart.appendChild(CL.el('div', 'cmp-empty', 'No runs yet.'));
     runs.forEach(function (run) { chart.appendChild(runRow(run, scale)); });
-    node.replaceChildren(CL.el('div', 'cmp-title', 'Every run so far: total (bar) and ideal (line)'), chart);
+    node.replaceChildren(CL.el('div', 'cmp-title', title(node)), chart);
   }
 
   const schedule = CL.frameBatcher(function () {

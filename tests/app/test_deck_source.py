@@ -1,4 +1,5 @@
 """The server's reading of deck markdown (pure functions): remark's lexer, notes, directives."""
+import html
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,27 @@ def test_audience_url_text_is_not_autolinked_again(context):
     out = expand_deck("![:audience-url]()", context)
     text = out.split(">", 1)[1].rsplit("</a>", 1)[0]
     assert "://" not in text and "&#58;//" in text
+
+
+@pytest.mark.parametrize("args, where", [
+    ("", None),
+    ("n=9, delay=0.5", '{"n": 9, "delay": 0.5}'),
+    ("server=asyncio", '{"server": "asyncio"}'),
+])
+def test_compare_keeps_runs_that_match(context, args, where):
+    out = expand_deck(f"![:compare {args}]()", context)
+    if where is None:
+        assert '<div class="compare-panel"></div>' in out
+    else:
+        assert f'data-where="{html.escape(where)}"' in out
+
+
+@pytest.mark.parametrize("args, reason", [
+    ("colour=red", "unknown parameter"),
+    ("n=zero", "n must be an integer"),
+    ("delay=99", "delay must be between"),
+    ("n", "expected name=value"),
+])
+def test_bad_compare_arguments_show_an_error_box(context, args, reason):
+    out = expand_deck(f"![:compare {args}]()", context)
+    assert "compare-panel" not in out and reason in html.unescape(out)

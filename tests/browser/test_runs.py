@@ -201,6 +201,20 @@ def test_compare_panel_charts_every_run(presenter, audience, finished_run):
         expect(row.locator(".cmp-value")).to_have_text(f"{finished_run['total']:.2f} s")
 
 
+def test_filtered_compare_shows_the_latest_matching_run_of_each_demo(presenter, finished_run):
+    index = presenter.slide_with(".compare-panel[data-where]")
+    presenter.go(index)
+    latest = {}
+    for run in sorted(presenter.api("/api/runs"), key=lambda run: run["id"]):
+        if run["params"]["n"] == 5 and run["params"]["delay"] == 0.25:
+            latest[run["demo"]] = run["id"]
+    assert latest, "the finished run and others match n=5, d=0.25"
+    rows = presenter.page.locator(f"{VISIBLE} .compare-panel[data-where] .cmp-row")
+    expect(rows).to_have_count(len(latest))
+    shown = [int(run) for run in rows.evaluate_all("rows => rows.map(row => row.dataset.run)")]
+    assert shown == sorted(latest.values())
+
+
 def test_nothing_failed_and_no_other_host_was_asked(open_viewer):
     for viewer in open_viewer.opened:
         assert viewer.problems == [], viewer.problems

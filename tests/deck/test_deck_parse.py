@@ -8,7 +8,7 @@ from decks import DECKS, EDITIONS, ROOT, TALKS, read_deck
 from slidesource import (DIRECTIVE, DIRECTIVE_LINE, KNOWN_PROPERTIES, TYPED_TIMING, prose,
                          shown_slides)
 
-DIRECTIVE_ARITY = {"code": (0, 1), "demo": None, "compare": (0, 0), "audience-url": (0, 0),
+DIRECTIVE_ARITY = {"code": (0, 1), "demo": None, "compare": None, "audience-url": (0, 0),
                    "audience-qr": (0, 0), "bench": (0, 0)}
 SLIDE_RANGE = range(25, 41)
 
