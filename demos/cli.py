@@ -1,8 +1,7 @@
-"""The `main` every client shares: parse the command line, build the URLs, time fetch_all.
+"""The `main` every client shares: parse the command line, build the URLs,
+time fetch_all, print each response and the total (like the seeds' `time`).
 
-    python -m demos.client_threads --n 3 --url http://127.0.0.1:8000/ --delay 1
-
-prints each response, then the total, like the seeds' scripts under `time`.
+    python -m demos.client_threads --n 3 --url http://127.0.0.1:8000/
 """
 import argparse
 import time
@@ -10,35 +9,45 @@ from urllib.parse import urlencode, urlsplit
 
 
 def bounded(kind, low, high=None):
-    """An argparse type: a number of `kind` within [low, high], else a one-line reason."""
+    """An argparse type: a `kind` number in [low, high], or a one-line
+    reason."""
     def convert(text):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not (low <= value and (high is None or value <= high)):  # NaN fails both
+            reason = f"expected a number, got {text!r}"
+            raise argparse.ArgumentTypeError(reason) from None
+        if not (low <= value and (high is None or value <= high)):  # NaN too
             upper = "" if high is None else f" and at most {high}"
-            raise argparse.ArgumentTypeError(f"must be {low} or more{upper}, got {text!r}")
+            reason = f"must be {low} or more{upper}, got {text!r}"
+            raise argparse.ArgumentTypeError(reason)
         return value
     return convert
 
 
 def http_url(text):
-    if urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).hostname:
-        raise argparse.ArgumentTypeError(f"expected an http:// URL, got {text!r}")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        reason = f"expected an http:// URL, got {text!r}"
+        raise argparse.ArgumentTypeError(reason)
     return text
 
 
 def parse(argv=None):
     """The client's options; a bad value exits 2 with a one-line reason."""
-    parser = argparse.ArgumentParser(description="Send n requests to the slow server, timed.")
-    parser.add_argument("--n", type=bounded(int, 1), default=3, help="requests to send")
-    parser.add_argument("--url", type=http_url, default="http://127.0.0.1:8000/")
-    parser.add_argument("--delay", type=bounded(float, 0, 30), help="seconds the server sleeps")
-    parser.add_argument("--concurrency", type=bounded(int, 1), default=3, help="client bound k")
-    parser.add_argument("--fail", type=bounded(int, 0), default=0, help="how many URLs answer 500")
+    parser = argparse.ArgumentParser(description="n timed requests.")
+    parser.add_argument("--n", type=bounded(int, 1), default=3,
+                        help="requests to send")
+    parser.add_argument("--url", type=http_url,
+                        default="http://127.0.0.1:8000/")
+    parser.add_argument("--delay", type=bounded(float, 0, 30),
+                        help="seconds the server sleeps")
+    parser.add_argument("--concurrency", type=bounded(int, 1), default=3,
+                        help="client bound k")
+    parser.add_argument("--fail", type=bounded(int, 0), default=0,
+                        help="how many URLs answer 500")
     args = parser.parse_args(argv)
-    if not 0 <= args.fail <= args.n:
+    if args.fail > args.n:
         parser.error(f"--fail must be between 0 and --n ({args.n})")
     return args
 
@@ -55,7 +64,7 @@ def build_urls(url, n, delay=None, fail=0):
 
 
 def call(fetch_all, urls, limit):
-    """fetch_all(urls), or fetch_all(urls, limit) for the clients that take a bound."""
+    """fetch_all(urls), or fetch_all(urls, limit) for the bounded ones."""
     if fetch_all.__code__.co_argcount == 2:
         return fetch_all(urls, limit)
     return fetch_all(urls)

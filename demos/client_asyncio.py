@@ -1,4 +1,4 @@
-"""asyncio + aiohttp: one task per request, one ClientSession per request, gathered."""
+"""asyncio + aiohttp: a task per request, a ClientSession per request."""
 import asyncio
 
 import aiohttp
@@ -8,7 +8,7 @@ from demos.cli import main
 
 async def fetch(url):
     async with aiohttp.ClientSession() as session:
-        async with session.get(url) as response:  # waits here; the other tasks run
+        async with session.get(url) as response:  # waits; other tasks run
             response.raise_for_status()
             return await response.text()
 

@@ -1,4 +1,4 @@
-"""asyncio + aiohttp with a Semaphore: at most `limit` requests in flight at once."""
+"""asyncio + aiohttp with a Semaphore: at most `limit` requests in flight."""
 import asyncio
 
 import aiohttp
@@ -8,7 +8,7 @@ from demos.cli import main
 
 async def fetch(url):
     async with aiohttp.ClientSession() as session:
-        async with session.get(url) as response:  # waits here; the other tasks run
+        async with session.get(url) as response:  # waits; other tasks run
             response.raise_for_status()
             return await response.text()
 
@@ -20,7 +20,8 @@ async def bounded_fetch(semaphore, url):
 
 async def fetch_each(urls, limit):
     semaphore = asyncio.Semaphore(limit)
-    return await asyncio.gather(*(bounded_fetch(semaphore, url) for url in urls))
+    tasks = (bounded_fetch(semaphore, url) for url in urls)
+    return await asyncio.gather(*tasks)
 
 
 def fetch_all(urls, limit):

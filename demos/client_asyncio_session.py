@@ -1,4 +1,4 @@
-"""asyncio + aiohttp with one shared ClientSession: one connection pool for every request."""
+"""asyncio + aiohttp with one shared ClientSession (one connection pool)."""
 import asyncio
 
 import aiohttp
@@ -7,14 +7,15 @@ from demos.cli import main
 
 
 async def fetch(session, url):
-    async with session.get(url) as response:  # waits here; the other tasks run
+    async with session.get(url) as response:  # waits; other tasks run
         response.raise_for_status()
         return await response.text()
 
 
 async def fetch_each(urls):
-    # A session pools at most 100 connections by default; limit=0 lifts the cap.
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+    # A session opens at most 100 connections by default: lift the cap.
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
         return await asyncio.gather(*(fetch(session, url) for url in urls))
 
 

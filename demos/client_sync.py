@@ -1,4 +1,4 @@
-"""One request after another: each waits for the previous one. Total: n × delay."""
+"""One request after another: each waits for the one before. n × delay."""
 import requests
 
 from demos.cli import main

@@ -1,4 +1,5 @@
-"""A pool of `limit` threads takes the requests in turn; a future holds each result."""
+"""A pool of `limit` threads takes the requests in turn; futures hold the
+results."""
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -7,7 +8,7 @@ from demos.cli import main
 
 
 def fetch(url):
-    response = requests.get(url)  # blocking, but only this worker thread waits
+    response = requests.get(url)  # blocking, but only this worker waits
     response.raise_for_status()
     return response.text
 
@@ -15,7 +16,8 @@ def fetch(url):
 def fetch_all(urls, limit):
     with ThreadPoolExecutor(max_workers=limit) as pool:
         futures = [pool.submit(fetch, url) for url in urls]
-        return [future.result() for future in futures]  # blocking; re-raises a worker's error
+        # blocking; result() re-raises a worker's exception here
+        return [future.result() for future in futures]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
-"""The same CPU-bound work on k processes: each has its own interpreter and its own GIL, so
-they run on separate cores at once (up to the number of cores).
-"""
+"""The same CPU-bound work on k processes: each has its own interpreter and
+its own GIL, so they run on separate cores at once."""
 from multiprocessing import Pool
 
 from demos.cpu_work import main, work

@@ -1,8 +1,9 @@
-"""CPU-bound work on k threads: only the thread holding the GIL runs Python code, so k threads
-take as long as one core doing all the work.
+"""CPU-bound work on k threads: only the thread holding the GIL runs Python
+code, so k threads take as long as one core doing all the work.
 
-A free-threaded build (python3.13t and later, where sys._is_gil_enabled() returns False) runs
-these threads on separate cores: there they finish about as fast as the processes.
+On a free-threaded build (python3.13t and later; there
+sys._is_gil_enabled() returns False) these threads run on separate cores,
+about as fast as the processes.
 """
 from concurrent.futures import ThreadPoolExecutor
 

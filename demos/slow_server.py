@@ -1,9 +1,10 @@
-"""The slow web API every client talks to: it sleeps `delay` seconds, then answers.
+"""The slow web API every client talks to: it sleeps, then answers.
 
-    gunicorn -w 3 demos.slow_server:app       # three sync workers: three requests at a time
+    gunicorn -w 3 demos.slow_server:app    # 3 sync workers: 3 at a time
 
-Query: ?delay=1.0 (seconds, clamped to 0-30) and ?status=200. The X-Server-* headers carry the
-server's side of the trace: which worker served the request, and when (time.perf_counter()).
+Query: ?delay=1.0 (seconds, clamped to 0-30) and ?status=200. The
+X-Server-* headers are the server's side of the trace: which worker served
+the request, and when (time.perf_counter(), one clock for all processes).
 """
 import math
 import os
@@ -12,27 +13,29 @@ from http import HTTPStatus
 from urllib.parse import parse_qs
 
 MAX_DELAY = 30.0
+STATUSES = {status.value for status in HTTPStatus if status >= 200}
 
 
 def number(query, name, default, kind):
-    """One query parameter as a number; ValueError with a readable reason if it is not one."""
+    """A query parameter as a number; ValueError with the reason if not."""
     text = query.get(name, [default])[0]
     try:
         value = kind(text)
     except ValueError:
-        raise ValueError(f"{name} must be a number, got {text[:20]!r}") from None
+        reason = f"{name} must be a number, got {text[:20]!r}"
+        raise ValueError(reason) from None
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {text[:20]!r}")
+        raise ValueError(f"{name} must be finite, got {text[:20]!r}")
     return value
 
 
 def read_query(query_string):
-    """(delay, status) from a query string; ValueError with the reason if either is bad."""
+    """(delay, status) from a query string; ValueError if either is bad."""
     query = parse_qs(query_string)
     delay = number(query, "delay", "1.0", float)
     status = number(query, "status", "200", int)
-    if status < 200 or status not in {known.value for known in HTTPStatus}:
-        raise ValueError(f"status must be an HTTP status from 200 to 599, got {status}")
+    if status not in STATUSES:
+        raise ValueError(f"status must be an HTTP status, got {status}")
     return min(max(delay, 0.0), MAX_DELAY), HTTPStatus(status)
 
 
@@ -40,10 +43,10 @@ def app(environ, start_response):
     start = time.perf_counter()
     try:
         delay, status = read_query(environ.get("QUERY_STRING", ""))
-    except ValueError as error:
-        delay, status, body = 0.0, HTTPStatus.BAD_REQUEST, f"bad query: {error}\n"
-    else:
         body = "This is a slow web api"
+    except ValueError as error:
+        delay, status = 0, HTTPStatus.BAD_REQUEST
+        body = f"bad query: {error}\n"
     time.sleep(delay)  # blocking: this worker serves nobody else meanwhile
     data = body.encode()
     start_response(f"{status.value} {status.phrase}", [

@@ -1,9 +1,10 @@
-"""The same slow web API on asyncio (aiohttp.web): one process holds thousands of sleeping requests.
+"""The same slow web API on asyncio (aiohttp.web): one process holds
+thousands of sleeping requests.
 
     python -m demos.slow_server_async --port 8001
 
-Same contract as demos/slow_server.py (?delay=, ?status=, the X-Server-* headers); a sleeping
-request costs a coroutine, not a worker, so the number of requests served at once has no cap here.
+Same contract as demos/slow_server.py. A sleeping request costs a
+coroutine, not a worker, so nothing caps how many are served at once.
 """
 import argparse
 import asyncio
@@ -18,18 +19,19 @@ from aiohttp import web
 
 from demos.slow_server import read_query
 
-BACKLOG = 4096  # 10,000 clients connect at once: a short accept queue would drop their SYNs
+# 10,000 clients connect at once: a short accept queue would drop SYNs.
+BACKLOG = 4096
 
 
 async def slow(request):
     start = time.perf_counter()
     try:
         delay, status = read_query(request.query_string)
-    except ValueError as error:
-        delay, status, body = 0.0, HTTPStatus.BAD_REQUEST, f"bad query: {error}\n"
-    else:
         body = "This is a slow web api"
-    await asyncio.sleep(delay)  # waits without blocking: the other requests go on meanwhile
+    except ValueError as error:
+        delay, status = 0, HTTPStatus.BAD_REQUEST
+        body = f"bad query: {error}\n"
+    await asyncio.sleep(delay)  # waits; the other requests go on meanwhile
     return web.Response(text=body, status=status.value, headers={
         "X-Worker": f"pid {os.getpid()}",
         "X-Server-Start": repr(start),
@@ -44,7 +46,7 @@ def create_app():
 
 
 def listening_socket(port, fd=None):
-    """The socket to serve on: an inherited one (`fd`), or a new one on loopback."""
+    """An inherited listening socket (`fd`), or a new one on loopback."""
     if fd is not None:
         sock = socket.socket(fileno=fd)
     else:
@@ -54,25 +56,26 @@ def listening_socket(port, fd=None):
 
 
 def raise_file_limit():
-    """Each open connection is a file descriptor: allow as many as the hard limit."""
+    """Each connection is a file descriptor: allow the hard limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="The asyncio slow server.")
     parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--fd", type=int, help="serve on this inherited listening socket")
+    parser.add_argument("--fd", type=int, help="an inherited listening socket")
     args = parser.parse_args(argv)
     raise_file_limit()
-    # 10,000 sleeping requests are half a million live objects: with the default thresholds the
-    # cyclic GC rescans them over and over (about a fifth of this server's CPU at n = 10,000).
+    # 10,000 sleeping requests are half a million live objects: by default
+    # the cyclic GC rescans them over and over (a fifth of the CPU here).
     gc.set_threshold(50_000, 20, 100)
     sock = listening_socket(args.port, args.fd)
     if args.fd is None:
         print("serving on http://%s:%d/" % sock.getsockname()[:2], flush=True)
-    web.run_app(create_app(), sock=sock, backlog=BACKLOG, access_log=None, shutdown_timeout=1,
-                print=None)  # run_app listens again, with its own backlog (128 by default)
+    # run_app listens again, with its own backlog (128 unless told)
+    web.run_app(create_app(), sock=sock, backlog=BACKLOG, access_log=None,
+                shutdown_timeout=1, print=None)
 
 
 if __name__ == "__main__":

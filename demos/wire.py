@@ -1,5 +1,6 @@
-"""Just enough HTTP on a bare socket for the book's servers: read a request, answer like the
-slow server (same query, same body, same X-Server-* headers; the worker is the serving thread).
+"""Just enough HTTP on a bare socket for the book's servers: read a request,
+answer like the slow server (same query, body and X-Server-* headers; the
+worker is the name of the thread that serves it).
 """
 import argparse
 import socket
@@ -15,7 +16,7 @@ MAX_HEAD = 65536
 
 
 def read_target(client):
-    """The request target (e.g. '/?delay=1') from the request head; ValueError if malformed."""
+    """The request target ('/?delay=1'); ValueError if the head is bad."""
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = client.recv(4096)  # blocking
@@ -41,18 +42,20 @@ def respond(client, start, status, body):
 
 
 def handle(client):
-    """Serve one connection like demos/slow_server.py. Never raises: a failed client is logged,
-    and the server goes on serving the others."""
+    """Serve one connection like demos/slow_server.py. Never raises: a
+    failed client is logged and the server goes on with the others."""
     start = time.perf_counter()
     try:
         with client:
-            client.settimeout(10)  # a client that never sends must not hold a worker forever
+            client.settimeout(10)  # a silent client must not hold a worker
             try:
-                delay, status = read_query(urlsplit(read_target(client)).query)
+                target = urlsplit(read_target(client))
+                delay, status = read_query(target.query)
                 body = "This is a slow web api"
             except ValueError as error:
-                delay, status, body = 0.0, HTTPStatus.BAD_REQUEST, f"bad request: {error}\n"
-            time.sleep(delay)  # blocking: this thread serves nobody else meanwhile
+                delay, status = 0, HTTPStatus.BAD_REQUEST
+                body = f"bad request: {error}\n"
+            time.sleep(delay)  # blocking: this thread serves nobody else
             respond(client, start, status, body)
     except OSError as error:
         print(f"{threading.current_thread().name}: {error}", file=sys.stderr)
@@ -66,14 +69,16 @@ def listening_socket(port, fd=None):
 
 
 def main(serve, argv=None):
-    parser = argparse.ArgumentParser(description="A slow server on a bare socket.")
+    parser = argparse.ArgumentParser(description="A slow socket server.")
     parser.add_argument("--port", type=int, default=8002)
-    parser.add_argument("--fd", type=int, help="serve on this inherited listening socket")
-    parser.add_argument("--workers", type=int, default=3, help="pool size (server_pool)")
+    parser.add_argument("--fd", type=int, help="an inherited listening socket")
+    parser.add_argument("--workers", type=int, default=3,
+                        help="pool size (server_pool)")
     args = parser.parse_args(argv)
     with listening_socket(args.port, args.fd) as server_socket:
         if args.fd is None:
-            print("serving on http://%s:%d/" % server_socket.getsockname()[:2], flush=True)
+            address = "http://%s:%d/" % server_socket.getsockname()[:2]
+            print("serving on", address, flush=True)
         if serve.__code__.co_argcount == 2:
             serve(server_socket, args.workers)
         else:

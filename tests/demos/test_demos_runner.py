@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, WORKERS, overlap, run_runner, runner_command
+from runhelp import ROOT, WORKERS, overlap, run_runner, runner_command
 from demos.catalog import DEMOS
 
 D = 0.2

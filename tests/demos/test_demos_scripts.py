@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT, run_runner
+from runhelp import ROOT, run_runner
 from demos.catalog import DEMOS
 
 CLIENT_MODULES = [d.module for d in DEMOS.values() if d.kind == "client"]
