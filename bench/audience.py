@@ -53,11 +53,13 @@ class Options:
 
 
 class Presenter:
-    """The presenter's socket: sends goto/run, records every broadcast it gets back."""
+    """The presenter's socket: sends goto/run, records every broadcast it gets back. The app
+    may drop it too (a full queue): then the run's start and end come from the HTTP API."""
 
-    def __init__(self, ws):
-        self.ws = ws
+    def __init__(self, ws, session, url):
+        self.ws, self.session, self.url = ws, session, url
         self.hello = None
+        self.closed = False
         self.seen = []
         self.sent = {}  # slide -> time.time() just before the goto went out
         self.changed = asyncio.Event()
@@ -70,13 +72,18 @@ class Presenter:
             self.hello = self.hello or message
             self.seen.append(message)
             self.changed.set()
+        self.closed = True
+        self.changed.set()
 
-    async def wait_for(self, predicate, timeout):
-        """The first recorded message matching `predicate`, waiting up to `timeout` seconds."""
+    async def wait_for(self, predicate, timeout, fallback=None):
+        """The first recorded message matching `predicate`, waiting up to `timeout` seconds;
+        once the socket is closed, whatever `fallback()` finds (None: keep waiting)."""
         give_up = time.monotonic() + timeout
         checked = 0
         while True:
             found = next((m for m in self.seen[checked:] if predicate(m)), None)
+            if found is None and self.closed and fallback is not None:
+                found = await fallback()
             if found is not None:
                 return found
             checked = len(self.seen)
@@ -85,7 +92,7 @@ class Presenter:
                 raise TimeoutError(f"presenter: nothing matched in {timeout:g} s; "
                                    f"last {self.seen[-3:]}")
             try:
-                await asyncio.wait_for(self.changed.wait(), left)
+                await asyncio.wait_for(self.changed.wait(), min(left, 0.5))
             except asyncio.TimeoutError:
                 pass
 
@@ -104,16 +111,33 @@ class Presenter:
         await self.wait_for(lambda m: m["type"] == "slide" and m["slide"] == last, 10)
 
     async def run(self, options, timeout):
-        """Start the demo run; returns (run_start, run_end) as broadcast."""
+        """Start the demo run; returns (run_start, run_end) as broadcast (or as recorded)."""
         params = {"n": options.requests, "delay": options.delay, "server": options.server,
                   "timeout": min(600.0, timeout)}
         await self.send({"type": "run", "demo": options.demo, "panel": "bench", "params": params})
-        start = await self.wait_for(lambda m: m["type"] in ("run_start", "reject"), 10)
+        start = await self.wait_for(lambda m: m["type"] in ("run_start", "reject"), 10,
+                                    self.recorded_start)
         if start["type"] == "reject":
             raise RuntimeError(f"the run was refused: {start['reason']}")
-        end = await self.wait_for(
-            lambda m: m["type"] == "run_end" and m["run"] == start["run"], timeout + 30)
+        end = await self.wait_for(lambda m: m["type"] == "run_end" and m["run"] == start["run"],
+                                  timeout + 30, lambda: self.recorded_end(start["run"]))
         return start, end
+
+    async def recorded_start(self):
+        """Our run from GET /api/runs: the newest one the hello did not list."""
+        known = {run["id"] for run in self.hello["runs"]}
+        async with self.session.get(f"{self.url}/api/runs", timeout=HTTP_TIMEOUT) as response:
+            response.raise_for_status()
+            ours = [run for run in await response.json() if run["id"] not in known]
+        return {"type": "run_start", "run": ours[-1]["id"], "seq": None} if ours else None
+
+    async def recorded_end(self, run_id):
+        """The run's end from GET /api/runs/<id>, once it has ended."""
+        record = await run_record(self.session, self.url, run_id)
+        if record["status"] == "running":
+            return None
+        return {"type": "run_end", "run": run_id, "seq": record["last_seq"],
+                "status": record["status"], "total": record["total"]}
 
 
 async def presenter_cookie(session, url, token):
@@ -156,10 +180,15 @@ async def measure(url, token, app_pid, options):
             async with session.ws_connect(f"{url}/ws", origin=url, max_msg_size=0,
                                           compress=options.compress_bits(),
                                           headers={"Cookie": f"presenter={cookie}"}) as ws:
-                presenter = Presenter(ws)
+                presenter = Presenter(ws, session, url)
                 reader = asyncio.create_task(presenter.read())
                 phases = await scenario(crowd, presenter, footprint, options, give_up)
                 record = await run_record(session, url, phases["start"]["run"])
+                if phases["start"]["seq"] is None:  # the presenter missed it: it came just
+                    # before the run's first event (the bench broadcasts nothing in between)
+                    phases["start"]["seq"] = min((e["seq"] for e in record["spans"]
+                                                  + record["errors"]),
+                                                 default=phases["end"]["seq"]) - 1
                 await ws.close()
                 await reader
     except BaseException:

@@ -68,7 +68,8 @@ def relay_pace(start, record):
     """When the runner saw its requests done (its own clock) and when the app broadcast them
     (seconds after run_start): a backlog in the relay shows as the second stretching out."""
     done = [span["client_end"] for span in record["spans"] if span.get("client_end") is not None]
-    sent = [span["at"] - start["at"] for span in record["spans"]]
+    origin = start.get("at") or record["started_at"]  # a dropped presenter missed run_start
+    sent = [span["at"] - origin for span in record["spans"]]
     if not done or not sent:
         return None
     took = max(sent) - min(sent)

@@ -25,6 +25,19 @@ def test_every_follower_sees_every_event(app_factory):
     assert 0 < summary["rss"]["peak"] < 1024 ** 3
 
 
+def test_dropped_followers_recover_what_they_missed(app_factory):
+    """A queue of one batch drops followers during the burst: they reconnect, see the gap in
+    seq and fetch the run; nothing may be lost either way."""
+    app = app_factory("--queue-size", "1")
+    options = Options(**{**SMALL, "followers": 4, "requests": 200})
+    summary = asyncio.run(measure(app.url, app.token, app.pid, options))
+    assert summary["connected"] == 4
+    assert summary["events"]["lost"] == 0
+    assert summary["events"]["recovered"] == summary["events"]["missed"]
+    if summary["reconnects"]:
+        assert summary["events"]["missed"] > 0
+
+
 def test_the_command_starts_its_own_app_and_prints_the_table():
     command = [sys.executable, "-m", "bench.audience", "--followers", "3", "--slides", "2",
                "--requests", "10", "--delay", "0.1", "--deadline", "60"]
