@@ -11,7 +11,7 @@ import threading
 import time
 
 from simple_websocket import ConnectionClosed
-from wsproto.events import TextMessage
+from wsproto.frame_protocol import FrameProtocol
 
 STOP = None  # the writer's sentinel
 
@@ -19,8 +19,8 @@ STOP = None  # the writer's sentinel
 class Subscriber:
     """One open WebSocket: its role, its outgoing queue and the thread that drains it.
 
-    The queue holds batches (tuples of text frames): one broadcast of many events costs one
-    wake-up per socket, not one per event. It is a SimpleQueue (C, cheap to wake) bounded by
+    The queue holds batches (the wire bytes of one or more text frames, built once for every
+    socket): one broadcast of many events costs one wake-up and one send per socket. It is a SimpleQueue (C, cheap to wake) bounded by
     hand: only the hub offers to it, under its lock.
     """
 
@@ -31,7 +31,7 @@ class Subscriber:
         self.writer = threading.Thread(target=self.drain, name=f"ws-writer-{role}", daemon=True)
 
     def offer(self, batch):
-        """Queue a batch of text frames without waiting; False if full or the socket is dead."""
+        """Queue a batch of frames without waiting; False if full or the socket is dead."""
         if self.dead or self.queue.qsize() >= self.size:
             return False
         self.queue.put(batch)
@@ -66,13 +66,21 @@ class Subscriber:
         self.queue.put(STOP)  # wakes a writer waiting on an empty queue; a busy one fails
 
 
-def send_frames(ws, texts):
-    """Send text frames in one system call: ws.send() for each frame, minus a syscall per frame
-    (uses simple-websocket 1.1's `ws.ws` WSConnection and `ws.sock`; each frame is still
-    compressed on its own when the client asked for permessage-deflate)."""
+def send_frames(ws, batch):
+    """Send a batch of ready-made frames in one system call (the writer thread only)."""
     if not ws.connected:
         raise ConnectionClosed(ws.close_reason, ws.close_message)
-    ws.sock.sendall(b"".join(ws.ws.send(TextMessage(data=text)) for text in texts))
+    ws.sock.sendall(batch)
+
+
+# Server frames are unmasked and, with no extension negotiated, the same bytes on every socket:
+# encode a broadcast once, not once per follower. Callers hold the hub's lock (one at a time).
+SERVER_FRAMES = FrameProtocol(client=False, extensions=[])
+
+
+def frames(texts):
+    """The wire bytes of text frames, one per text."""
+    return b"".join(SERVER_FRAMES.send_data(text, True) for text in texts)
 
 
 def bound_send_buffer(ws, size):
@@ -107,7 +115,7 @@ class Hub:
         sub = Subscriber(ws, role, self.queue_size)
         bound_send_buffer(ws, self.send_buffer)
         with self.lock:
-            sub.offer((encode(greeting(self.seq)),))
+            sub.offer(frames([encode(greeting(self.seq))]))
             self.subscribers.add(sub)
         sub.writer.start()
         return sub
@@ -129,7 +137,7 @@ class Hub:
             self.tell_locked(sub, message)
 
     def tell_locked(self, sub, message):
-        if not sub.offer((encode(message),)):
+        if not sub.offer(frames([encode(message)])):
             self.drop(sub)
 
     def publish(self, message, persist=None):
@@ -152,7 +160,7 @@ class Hub:
                 stamped.append({**message, "seq": self.seq, "at": at})
             if persist is not None and stamped:
                 persist(stamped)
-            batch = tuple(encode(message) for message in stamped)
+            batch = frames(encode(message) for message in stamped)
             for sub in list(self.subscribers):
                 if batch and not sub.offer(batch):
                     self.drop(sub)

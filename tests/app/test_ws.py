@@ -34,6 +34,20 @@ def test_bearer_header_at_the_handshake_makes_a_presenter(live_app):
     assert run(scenario()) == "presenter"
 
 
+def test_compression_offer_is_declined_and_frames_still_arrive(live_app, presenter_cookie):
+    """Browsers always offer permessage-deflate; the app declines it (one encoding for every
+    socket, no per-follower compression cost) and the socket works as before."""
+    async def scenario():
+        async with aiohttp.ClientSession(cookies=presenter_cookie) as session:
+            async with session.ws_connect(live_app.ws_url, origin=live_app.url, compress=15) as ws:
+                hello = await ws.receive_json(timeout=10)
+                await ws.send_json({"type": "sync"})
+                again = await ws.receive_json(timeout=10)
+                return ws.compress, hello["type"], again["type"]
+
+    assert run(scenario()) == (0, "hello", "hello")
+
+
 @pytest.mark.parametrize("message", [
     {"type": "goto", "slide": 4},
     {"type": "run", "demo": "sync", "params": {"n": 1, "delay": 0}},
