@@ -149,7 +149,7 @@ def hook_cost(count=20_000):
     return (time.perf_counter() - start) / count
 
 
-def paired_cost(module, urls, rounds=8):
+def paired_cost(module, urls, rounds=10):
     """(untraced, traced) median seconds of module.fetch_all(urls), alternating in-process, so
     start-up and a busy moment weigh on both alike."""
     import aiohttp
@@ -198,7 +198,7 @@ NOTES = {
                "asyncio_session have none.",
     "tenk": "asyncio_session with 10,000 requests against the asyncio slow server, d = 1 s.",
     "tracing": "Delay 0, so the per-request work dominates. fetch_all runs in one process, "
-               "alternately without and with the runner's hooks (median of 8 each, in ABBA order; spans go "
+               "alternately without and with the runner's hooks (median of 10 each, in ABBA order; spans go "
                "to /dev/null as JSON lines); the last row times the hooks alone.",
 }
 TITLES = {"fidelity": "Fidelity at the seeds' parameters", "scaling": "Scaling with n",
@@ -222,7 +222,7 @@ def write_section(texts, command):
     for name, (text, where) in texts.items():
         old[name] = f"### {TITLES[name]}\n\n{NOTES[name]}\n\n`{command}` ({where})\n\n{text}\n\n"
     order = [name for name in old if name not in SECTIONS] + [n for n in SECTIONS if n in old]
-    body = "".join(f"<!-- {name} -->\n{old[name]}" for name in order)  # hand-written ones first
+    body = "\n".join(f"<!-- {name} -->\n{old[name].strip()}\n" for name in order)  # hand-written first
     doc = f"{head.rstrip()}\n\n## Demo engine\n\n{body}" + (f"\n## {others}" if others else "")
     path.write_text(doc)
 
