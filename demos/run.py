@@ -168,23 +168,27 @@ def trace_children(receiver):
 
 def execute(run):
     """Start the server, run the demo traced, and end with run_end. Returns the exit status."""
-    run.collector.emit({"type": "run_start", "demo": run.name, "params": run.params})
     done = threading.Event()
-    threading.Thread(target=watch, args=(run, done), name="watchdog", daemon=True).start()
-    with ExitStack() as stack:
-        try:
-            run.server = run.start_server()
-        except (serve.ServerError, OSError) as error:
-            hint = " (pass --url to use a server already running)" if run.script else ""
-            run.error(f"could not start the slow server: {error}{hint}")
-            run.end()
-            return 1
-        if run.server:
-            stack.callback(run.server.stop)
-        run.url = run.url or (run.server.url if run.server else SCRIPT_URL)
-        status = timed(run)
-    done.set()
-    return status
+    try:
+        run.collector.emit({"type": "run_start", "demo": run.name, "params": run.params})
+        threading.Thread(target=watch, args=(run, done), name="watchdog", daemon=True).start()
+        with ExitStack() as stack:
+            try:
+                run.server = run.start_server()
+            except (serve.ServerError, OSError) as error:
+                hint = " (pass --url to use a server already running)" if run.script else ""
+                run.error(f"could not start the slow server: {error}{hint}")
+                run.end()
+                return 1
+            if run.server:
+                stack.callback(run.server.stop)
+            run.url = run.url or (run.server.url if run.server else SCRIPT_URL)
+            return timed(run)
+    except BaseException:  # SIGTERM or Ctrl-C before the demo ran (a no-op if it has ended)
+        run.end(None, run_error("interrupted"))
+        raise
+    finally:
+        done.set()
 
 
 def timed(run):

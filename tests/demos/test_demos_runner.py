@@ -1,6 +1,7 @@
 """The runner traces every demo, unchanged, in the JSON-lines format of docs/ARCHITECTURE.md."""
 import json
 import subprocess
+import sys
 import time
 
 import pytest
@@ -166,3 +167,26 @@ def test_without_url_the_runner_starts_its_own_server():
     assert result.returncode == 0, result.stderr
     assert len({span["worker"] for span in result.spans}) == 1  # one asyncio process
     assert result.end["total"] < 2 * D
+
+
+@pytest.mark.parametrize("demo", ["threads", "asyncio", "processes"])
+def test_sigterm_cancels_at_once_and_still_ends_the_stream(slow_server, demo):
+    command = runner_command(demo, url=slow_server.url, n=3, delay=5)
+    started = time.monotonic()
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as runner:
+        assert json.loads(runner.stdout.readline())["type"] == "run_start"
+        runner.terminate()
+        events = [json.loads(line) for line in runner.stdout]
+    assert runner.returncode == 143 and time.monotonic() - started < 4
+    assert {"type": "error", "i": None, "message": "interrupted"} in events
+    assert events[-1]["type"] == "run_end"
+
+
+def test_without_json_a_readable_table(slow_server):
+    done = subprocess.run([sys.executable, "-m", "demos.run", "sync", "--n", "2", "--delay", "0.1",
+                           "--url", slow_server.url], cwd=ROOT, capture_output=True, text=True,
+                          timeout=30)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and lines[0].startswith("sync {")
+    assert lines[1].split()[:3] == ["i", "sent", "back"] and len(lines) == 5
+    assert lines[-1].startswith("total ") and lines[-1].endswith("ideal 0.200 s")
