@@ -2,20 +2,14 @@
 in a temporary instance folder, with a known presenter token; the memory and CPU time of its
 processes, and how busy the machine is, read from /proc."""
 import os
-import queue
 import resource
 import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.app_process import AppProcess
+
 TOKEN = "bench-audience-token-7c1e"
-START_DEADLINE = 60.0
-STOP_DEADLINE = 30.0
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -25,73 +19,18 @@ def raise_file_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-class AppServer:
-    """One `python app.py --host 127.0.0.1 --port 0 ...`, its URL, pid and merged output."""
+class AppServer(AppProcess):
+    """The app in a temporary instance folder, with the bench's presenter token."""
 
     def __init__(self, extra_args=()):
-        self.extra_args = list(extra_args)
-        self.token = TOKEN
-        self.folder = self.process = self.url = self.reader = None
-        self.output = []
-        self.lines = queue.Queue()
-
-    def start(self, deadline=START_DEADLINE):
-        """Start the app and wait for its `Serving on http://HOST:PORT` line."""
         self.folder = tempfile.TemporaryDirectory(prefix="audience-bench-")
-        command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", "0",
-                   "--instance", self.folder.name, "--presenter-token", self.token,
-                   *self.extra_args]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, encoding="utf-8", errors="replace")
-        self.reader = threading.Thread(target=self.drain, name="app-output", daemon=True)
-        self.reader.start()
-        line = self.wait_for("Serving on ", deadline)
-        self.url = line.split("Serving on ", 1)[1].strip()
-        return self
+        super().__init__(extra_args, self.folder.name, TOKEN)
 
-    def drain(self):
-        """Keep reading the app's output so that it never blocks on a full pipe."""
-        with self.process.stdout:
-            for line in self.process.stdout:  # blocking
-                self.output.append(line)
-                self.lines.put(line)
-        self.lines.put(None)
-
-    def wait_for(self, needle, deadline):
-        give_up = time.monotonic() + deadline
-        while (left := give_up - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)  # blocking
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            if needle in line:
-                return line
-        self.stop()
-        raise RuntimeError(f"the app did not print {needle!r}:\n{''.join(self.output)[-2000:]}")
-
-    def stop(self):
-        """SIGTERM, wait (SIGKILL after STOP_DEADLINE), then remove the instance folder."""
-        process, self.process = self.process, None
-        if process is not None:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(STOP_DEADLINE)  # blocking
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self.reader is not None:
-            self.reader.join(STOP_DEADLINE)  # blocking
-        if self.folder is not None:
+    def stop(self, signum=signal.SIGTERM):
+        try:
+            return super().stop(signum)
+        finally:
             self.folder.cleanup()
-            self.folder = None
-
-    @property
-    def pid(self):
-        return self.process.pid
 
     def __enter__(self):
         return self.start()
