@@ -27,7 +27,15 @@ from demos.params import ParamError, fill, validate
 
 BOOT = Path(__file__).resolve().parent / "_boot"
 SCRIPT_URL = "http://127.0.0.1:8000/"  # where the seeds' scripts look (gunicorn's default)
-OPTIONS = ("n", "workers", "delay", "concurrency", "fail", "server", "timeout")
+OPTIONS = {  # validated by demos.params (ranges there); the demo's defaults fill the rest
+    "n": "requests to send (CPU and server demos: tasks / concurrent requests)",
+    "workers": "server slots: gunicorn sync workers, or server_pool's pool size",
+    "delay": "seconds the slow server sleeps per request (CPU demos: CPU seconds per task)",
+    "concurrency": "client bound k: thread_pool workers, Semaphore(k), Pool(k), CPU workers",
+    "fail": "how many of the n URLs answer 500",
+    "server": "slow server to start without --url: gunicorn (W slots) or asyncio (unbounded)",
+    "timeout": "the whole run's time limit in seconds; the demo is killed after it",
+}
 
 
 def parse(argv):
@@ -37,8 +45,8 @@ def parse(argv):
     argv = argv[:argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(prog="python -m demos.run", description=__doc__.split("\n")[0])
     parser.add_argument("demo", nargs="?", help="a demo id, or the path of a script")
-    for name in OPTIONS:
-        parser.add_argument(f"--{name}")
+    for name, meaning in OPTIONS.items():
+        parser.add_argument(f"--{name}", help=meaning)
     parser.add_argument("--url", type=http_url,
                         help="client demos and scripts: use this server instead of starting one")
     parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
