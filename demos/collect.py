@@ -113,12 +113,12 @@ class TableWriter:
         kind = event["type"]
         if kind == "run_start":
             line = (f"{event['demo']} {json.dumps(event['params'])}\n"
-                    f"{'i':>5}  {'sent':>7} {'back':>7}  {'served':>7} {'done':>7}  "
-                    f"{'worker':<12} actor")
+                    f"{'i':>5}  {'sent':>7} {'taken':>7} {'served':>7} {'back':>7}  "
+                    f"{'worker':<12} actor")  # in time order: client, server, server, client
         elif kind == "span":
-            line = (f"{event['i']:>5}  {seconds(event['client_start'])} {seconds(event['client_end'])}"
-                    f"  {seconds(event['server_start'])} {seconds(event['server_end'])}  "
-                    f"{event['worker'] or '-':<12} {event['actor']}")
+            line = (f"{event['i']:>5}  {seconds(event['client_start'])} "
+                    f"{seconds(event['server_start'])} {seconds(event['server_end'])} "
+                    f"{seconds(event['client_end'])}  {event['worker'] or '-':<12} {event['actor']}")
         elif kind == "error":
             line = f"{'-' if event['i'] is None else event['i']:>5}  error: {event['message']}"
         else:

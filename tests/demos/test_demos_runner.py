@@ -188,5 +188,5 @@ def test_without_json_a_readable_table(slow_server):
                           timeout=30)
     lines = done.stdout.splitlines()
     assert done.returncode == 0 and lines[0].startswith("sync {")
-    assert lines[1].split()[:3] == ["i", "sent", "back"] and len(lines) == 5
+    assert lines[1].split()[:3] == ["i", "sent", "taken"] and len(lines) == 5
     assert lines[-1].startswith("total ") and lines[-1].endswith("ideal 0.200 s")
