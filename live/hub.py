@@ -1,8 +1,9 @@
 """WebSocket subscribers: a bounded queue and one writer thread per socket, broadcast with seq.
 
-Only a subscriber's writer thread calls ws.send (two threads sending on one socket corrupt its
-frames). A broadcast never waits for a socket: it offers the text to every queue, and a follower
-whose queue is full is dropped (its socket shut down), so it reconnects and re-syncs from hello.
+Only a subscriber's writer thread writes to its socket (two threads sending on one socket corrupt
+its frames). A broadcast never waits for a socket: it encodes its frames once and offers the same
+bytes to every queue, and a follower whose queue is full is dropped (its socket shut down), so it
+reconnects and re-syncs from hello.
 """
 import json
 import queue
