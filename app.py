@@ -16,7 +16,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
-from demos.serve import ServerError
+from runner.serve import ServerError
 from live import auth, close_app, create_app, netinfo
 
 __all__ = ["create_app", "main"]

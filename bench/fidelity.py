@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from demos.serve import start_asyncio_server, start_gunicorn
+from runner.serve import start_asyncio_server, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -31,7 +31,7 @@ SCALING = {"threads": None, "thread_pool": 100, "asyncio_session": None, "proces
 
 def runner(demo, url, **params):
     """One traced run; (run_end, number of spans, number of errors)."""
-    command = [PY, "-m", "demos.run", demo, "--json", "--url", url, "--timeout", "600"]
+    command = [PY, "-m", "runner", demo, "--json", "--url", url, "--timeout", "600"]
     for name, value in params.items():
         command += [f"--{name}", str(value)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -117,7 +117,7 @@ def tenk():
     with start_asyncio_server() as server:
         end, spans, errors = runner("asyncio_session", server.url, n=10_000, delay=1,
                                     server="asyncio")
-        rows.append(["traced (python -m demos.run)", f"{end['total']:.3f}", spans, errors])
+        rows.append(["traced (python -m runner)", f"{end['total']:.3f}", spans, errors])
         command = [PY, "-m", "demos.client_asyncio_session", "--n", "10000", "--delay", "1",
                    "--url", server.url]
         rows.append(["untraced, by hand (its own total)", f"{in_run(command):.3f}", "-", "-"])
@@ -131,8 +131,8 @@ def tenk():
 
 def traced_to_devnull(sink):
     """Route this process's trace into a collector writing JSON lines to `sink`."""
-    from demos import trace
-    from demos.collect import Collector, JsonWriter
+    from runner import trace
+    from runner.collect import Collector, JsonWriter
     collector = Collector(JsonWriter(sink))
     collector.t0 = time.perf_counter()
     trace.use_sink(collector)
@@ -140,7 +140,7 @@ def traced_to_devnull(sink):
 
 def hook_cost(count=20_000):
     """Seconds per request spent in our hooks and collector (begin, finish, one JSON line)."""
-    from demos import trace
+    from runner import trace
     headers = {"X-Server-Start": "1.5", "X-Server-End": "2.5", "X-Worker": "pid 1"}
     start = time.perf_counter()
     for _ in range(count):
@@ -154,7 +154,7 @@ def paired_cost(module, urls, rounds=10):
     start-up and a busy moment weigh on both alike."""
     import aiohttp
     import requests
-    from demos import trace
+    from runner import trace
     fetch_all = importlib.import_module(module).fetch_all
     originals = requests.Session.send, aiohttp.ClientSession.__init__
     plain, traced = [], []

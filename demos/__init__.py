@@ -1,6 +1,7 @@
-"""The demo engine: a slow server, the clients of the talk, and a tracer.
+"""The code of the talk: the slow servers, the clients and the CPU demos, each a short plain
+file that a slide shows and that runs by hand:
 
-Every client runs by hand (`python -m demos.client_threads --n 3 --url URL`)
-and under the runner (`python -m demos.run threads --json`), which traces it
-without changing its code.
+    python -m demos.client_threads --n 3 --url http://127.0.0.1:8000/
+
+The engine that traces them for the slides (`python -m runner`) lives in runner/.
 """

@@ -4,8 +4,8 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
-from demos.catalog import DEMOS
-from demos.params import ParamError, UnknownDemo
+from runner.catalog import DEMOS
+from runner.params import ParamError, UnknownDemo
 
 from live import auth
 from live.runs import Busy, NotRunning

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from demos.params import RANGES, ParamError, UnknownDemo, clean
+from runner.params import ParamError, UnknownDemo, clean
 
 from live.remarkdown import lex, render, without_notes
 
@@ -118,12 +118,15 @@ def demo_args(args):
 
 def expand_demo(token, context, ordinal):
     demo_id = token.value.strip()
+    raw = demo_args(token.args)
     try:
-        params = context.params(demo_id, demo_args(token.args))
+        params = context.params(demo_id, raw)
     except (ParamError, UnknownDemo) as exc:
         raise DirectiveError(f"{demo_id}: {exc}") from None
+    # data-set: what the slide sets, so the panel shows it even where the demo does not read it
     return (f'<div class="demo-panel" data-demo="{escape(demo_id)}" '
-            f'data-panel="p{ordinal}" data-params="{html.escape(json.dumps(params))}"></div>')
+            f'data-panel="p{ordinal}" data-params="{html.escape(json.dumps(params))}" '
+            f'data-set="{escape(" ".join(sorted(raw)))}"></div>')
 
 
 def expand_compare(token, _context, _ordinal):
@@ -131,8 +134,6 @@ def expand_compare(token, _context, _ordinal):
     parameters (a race on one workload), no arguments keeps every run so far."""
     where = {}
     for name, value in demo_args(token.args).items():
-        if name not in RANGES and name != "server":
-            raise DirectiveError(f"compare: unknown parameter {name!r}")
         try:
             where[name] = clean(name, value)
         except ParamError as exc:

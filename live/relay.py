@@ -2,7 +2,6 @@
 stdout read as complete lines without blocking forever, and each line checked to be a JSON object
 of a known type with fields of the right types before it is relayed."""
 import json
-import math
 import os
 import selectors
 import signal
@@ -11,34 +10,12 @@ import threading
 import time
 from pathlib import Path
 
+from runner import events
+
 ROOT = Path(__file__).resolve().parent.parent
 
 MAX_LINE = 64 * 1024  # a longer "line" is not ours: drop it rather than grow without bound
 MAX_TEXT = 500  # longest string relayed to the audience (error messages, actors)
-
-INT, NUM, STR = "int", "number", "string"
-#: type -> {field: (kind, required)}; fields not listed here are not relayed.
-FIELDS = {
-    "run_start": {},
-    "span": {"i": (INT, False), "client_start": (NUM, False), "client_end": (NUM, False),
-             "server_start": (NUM, False), "server_end": (NUM, False),
-             "worker": (STR, False), "actor": (STR, False)},
-    "error": {"i": (INT, False), "message": (STR, True), "client_start": (NUM, False),
-              "client_end": (NUM, False), "actor": (STR, False)},
-    "run_end": {"total": (NUM, False), "ideal": (NUM, False)},
-}
-
-
-def fits(kind, value):
-    """Does `value` have the field kind `kind` (booleans are not numbers)?"""
-    if isinstance(value, bool):
-        return False
-    if kind == INT:
-        return isinstance(value, int)
-    if kind == NUM:
-        return isinstance(value, (int, float)) and math.isfinite(value)
-    return isinstance(value, str)
-
 
 def parse_line(line):
     """The event a runner line carries, reduced to its known fields; None if it is not one."""
@@ -46,18 +23,7 @@ def parse_line(line):
         event = json.loads(line)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(event, dict) or event.get("type") not in FIELDS:
-        return None
-    clean = {"type": event["type"]}
-    for name, (kind, required) in FIELDS[event["type"]].items():
-        value = event.get(name)
-        if value is None and not required:
-            clean[name] = None
-        elif fits(kind, value):
-            clean[name] = value[:MAX_TEXT] if kind == STR else value
-        else:
-            return None
-    return clean
+    return events.check(event, MAX_TEXT)
 
 
 class LineReader:

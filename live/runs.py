@@ -1,4 +1,4 @@
-"""RunManager: one run at a time, each one `python -m demos.run DEMO --json ...` in a process
+"""RunManager: one run at a time, each one `python -m runner DEMO --json ...` in a process
 group of its own, its lines relayed (stored, then broadcast) by one thread per run.
 
 A crash, a hang (killed at its timeout), a dead slow server or a cancel all end the run with a
@@ -12,9 +12,8 @@ import tempfile
 import threading
 import time
 
-from demos import serve
-from demos.catalog import DEMOS
-from demos.params import validate
+from runner import serve
+from runner.catalog import DEMOS, validate
 
 from live.relay import LineReader, Run, parse_line, spawn, tail
 
@@ -222,7 +221,7 @@ def needs_url(run):
 
 def command(run, url, limit):
     """The runner's command line."""
-    argv = [sys.executable, "-m", "demos.run", run.demo, "--json", "--timeout", f"{limit:g}"]
+    argv = [sys.executable, "-m", "runner", run.demo, "--json", "--timeout", f"{limit:g}"]
     for name in FLAGS:
         argv += [f"--{name}", str(run.params[name])]
     return argv + (["--url", url] if url else [])

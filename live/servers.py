@@ -2,7 +2,7 @@
 and restarted when it has died (a slow server killed mid-run must not break the next run)."""
 import threading
 
-from demos import serve
+from runner import serve
 
 
 class SlowServers:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, request
 from flask_sock import Sock
 
-from demos.params import ParamError, UnknownDemo
+from runner.params import ParamError, UnknownDemo
 
 from live import auth
 from live.ratelimit import Limits

@@ -5,12 +5,6 @@
 (function () {
   'use strict';
   const CL = window.CL;
-  const PARAMS = [
-    {name: 'n', label: 'n', min: 1, max: 10000, step: 1},
-    {name: 'workers', label: 'workers', min: 1, max: 32, step: 1},
-    {name: 'delay', label: 'delay', min: 0, max: 30, step: 0.05},
-    {name: 'concurrency', label: 'concurrency', min: 1, max: 1000, step: 1},
-  ];
   const PENDING_MS = 10000;   // give up waiting for run_start or reject after this
   const SHOWN_ERRORS = 3;
   const VISIBLE = '.remark-slides-area .remark-visible .demo-panel[data-demo]';
@@ -30,33 +24,49 @@
     }
   }
 
+  /* The parameters a panel shows: every one its demo reads, and any other the slide sets
+     (say timeout=3), each with its spec from the one table (GET /api/demos). */
   function shownParams(node) {
     const demo = CL.store.demos.get(node.dataset.demo);
+    if (!demo || !demo.params) return [];
     const given = panelParams(node);
-    const defaults = (demo && demo.defaults) || {};
-    // The catalog says which parameters a demo reads (data-params carries all of them).
-    const uses = demo && demo.uses ? demo.uses : PARAMS.map(function (spec) { return spec.name; });
-    return PARAMS.filter(function (spec) { return uses.indexOf(spec.name) >= 0; })
+    const set = (node.dataset.set || '').split(' ');
+    const edited = edits.get(node.dataset.panel) || {};
+    return demo.params.filter(function (spec) { return spec.used || set.indexOf(spec.name) >= 0; })
       .map(function (spec) {
-        const edited = (edits.get(node.dataset.panel) || {})[spec.name];
-        const value = edited !== undefined ? edited : spec.name in given ? given[spec.name] : defaults[spec.name];
+        const value = spec.name in edited ? edited[spec.name] : spec.name in given ? given[spec.name] : spec.default;
         return {spec: spec, value: value};
       });
+  }
+
+  function paramInput(spec, value) {
+    if (spec.kind === 'choice') {
+      const select = CL.el('select');
+      spec.choices.forEach(function (choice) { select.appendChild(CL.el('option', null, choice)).value = choice; });
+      select.name = spec.name;
+      select.value = value;
+      return select;
+    }
+    const input = CL.el('input');
+    input.type = 'number';
+    input.name = spec.name;
+    input.dataset.kind = spec.kind;
+    input.min = spec.min;
+    input.max = spec.max;
+    input.step = spec.step;
+    input.value = value === undefined ? '' : value;
+    return input;
   }
 
   function paramField(entry) {
     const field = CL.el('label', 'panel-param');
     field.dataset.param = entry.spec.name;
-    field.appendChild(CL.el('span', 'panel-param-name', entry.spec.label));
+    field.title = entry.spec.meaning;
+    field.appendChild(CL.el('span', 'panel-param-name', entry.spec.name));
     if (isPresenter) {
-      const input = CL.el('input');
-      input.type = 'number';
-      input.name = entry.spec.name;
-      ['min', 'max', 'step'].forEach(function (key) { input[key] = entry.spec[key]; });
-      input.value = entry.value === undefined ? '' : entry.value;
-      field.appendChild(input);
+      field.appendChild(paramInput(entry.spec, entry.value));
     } else {
-      field.appendChild(CL.el('span', 'panel-param-value', entry.value === undefined ? '–' : entry.value));
+      field.appendChild(CL.el('span', 'panel-param-value', entry.value === undefined ? '–' : String(entry.value)));
     }
     return field;
   }
@@ -125,7 +135,7 @@
     const node = record.node;
     if (record.inputsFrom === run.id || run.panel !== node.dataset.panel || edits.has(node.dataset.panel)) return;
     record.inputsFrom = run.id;
-    node.querySelectorAll('.panel-param input').forEach(function (input) {
+    node.querySelectorAll('.panel-param input, .panel-param select').forEach(function (input) {
       if (run.params[input.name] !== undefined) input.value = run.params[input.name];
     });
   }
@@ -183,6 +193,9 @@
       if (isNaN(value)) problem = problem || input.name + ' must be a number';
       params[input.name] = value;
     });
+    node.querySelectorAll('.panel-param select').forEach(function (select) {
+      params[select.name] = select.value;
+    });
     return problem ? {problem: problem} : {params: params};
   }
 
@@ -214,7 +227,9 @@
     const node = visiblePanel(event.target);
     if (!node || !event.target.name) return;
     const panelEdits = edits.get(node.dataset.panel) || {};
-    panelEdits[event.target.name] = event.target.value === '' ? undefined : event.target.valueAsNumber;
+    const target = event.target;
+    panelEdits[target.name] = target.tagName === 'SELECT' ? target.value
+      : target.value === '' ? undefined : target.valueAsNumber;
     edits.set(node.dataset.panel, panelEdits);
   }
 
@@ -234,6 +249,7 @@
     start: function () {
       document.addEventListener('click', onClick);
       document.addEventListener('input', onInput);
+      document.addEventListener('change', onInput);   // a select fires change
       document.addEventListener('keydown', onKeydown);
       window.addEventListener('beforeprint', CL.panel.renderAll);
       window.addEventListener('afterprint', CL.panel.renderVisible);

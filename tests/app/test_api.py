@@ -3,7 +3,7 @@ import asyncio
 
 import pytest
 
-from demos.catalog import DEMOS
+from runner.catalog import DEMOS
 from viewers import connect, state, wait_idle
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from demos.params import validate
+from runner.catalog import validate
 from live.directives import Context, expand_deck
 from live.ratelimit import TokenBucket
 from live.relay import parse_line

@@ -68,7 +68,7 @@ def test_directives_are_expanded(deck_url, http):
     text = http.get(deck_url, timeout=10).text
     assert "![:" not in text
     panels = re.findall(r'<div class="demo-panel" data-demo="(\w+)" data-panel="(p\d+)" '
-                        r'data-params="([^"]*)"></div>', text)
+                        r'data-params="([^"]*)" data-set="[^"]*"></div>', text)
     assert [(demo, panel) for demo, panel, _ in panels] == [
         ("sync", "p1"), ("threads", "p2"), ("asyncio_semaphore", "p3")]
     assert "&quot;n&quot;: 9" in panels[2][2]

@@ -62,7 +62,7 @@ def test_code_includes_resolve(deck_slides):
 
 
 def test_demo_directives_validate(deck_slides):
-    from demos.params import validate
+    from runner.catalog import validate
     for directive in directives(deck_slides):
         if directive.name == "demo":
             raw = dict(arg.split("=", 1) for arg in directive.args)
@@ -93,7 +93,7 @@ def test_talk_length(talk):
 
 @pytest.mark.parametrize("talk", TALKS)
 def test_talk_places_every_demo(talk):
-    from demos.catalog import DEMOS
+    from runner.catalog import DEMOS
     placed = {d.value for d in directives(shown_slides(read_deck(talk))) if d.name == "demo"}
     assert not set(DEMOS) - placed, f"{talk} never places {sorted(set(DEMOS) - placed)}"
 

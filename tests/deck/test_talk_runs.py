@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from demos.catalog import DEMOS
+from runner.catalog import DEMOS
 from decks import read_deck
 from slidesource import split_slides
 

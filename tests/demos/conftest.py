@@ -1,13 +1,13 @@
 """Fixtures for the demo-engine tests: real slow servers on free ports, and the runner as a child.
 
-Chain: slow_server (gunicorn -w 3, one per session) -> run_demo (python -m demos.run ... --json
+Chain: slow_server (gunicorn -w 3, one per session) -> run_demo (python -m runner ... --json
 against it) -> Result (the parsed JSON lines, see runhelp.py).
 """
 import socket
 
 import pytest
 
-from demos.serve import start_asyncio_server, start_gunicorn
+from runner.serve import start_asyncio_server, start_gunicorn
 from runhelp import WORKERS, run_runner
 
 
@@ -27,7 +27,7 @@ def async_server():
 
 @pytest.fixture
 def run_demo(slow_server):
-    """Run `python -m demos.run DEMO --json` against the session's gunicorn; a Result."""
+    """Run `python -m runner DEMO --json` against the session's gunicorn; a Result."""
     def run(demo, *args, **params):
         params.setdefault("url", slow_server.url)
         return run_runner(demo, *args, **params)

@@ -1,4 +1,4 @@
-"""Helpers for the demo-engine tests: run `python -m demos.run` as a child and read its JSON lines.
+"""Helpers for the demo-engine tests: run `python -m runner` as a child and read its JSON lines.
 
 (A module of its own, not conftest.py, so that tests can import it by a name no other folder uses.)
 """
@@ -37,7 +37,7 @@ class Result:
 
 
 def runner_command(demo, *args, url=None, **params):
-    command = [sys.executable, "-m", "demos.run", str(demo), "--json"]
+    command = [sys.executable, "-m", "runner", str(demo), "--json"]
     for name, value in params.items():
         command += [f"--{name}", str(value)]
     if url:

@@ -1,10 +1,12 @@
-"""Parameter validation (demos/params.py) and the catalog (demos/catalog.py)."""
+"""Parameter validation (runner/params.py) and the catalog (runner/catalog.py)."""
 import importlib
 
 import pytest
 
-from demos.catalog import BASE_DEFAULTS, DEMOS
-from demos.params import ParamError, UnknownDemo, validate
+from runner.catalog import DEMOS
+from runner.params import DEFAULTS as BASE_DEFAULTS
+from runner.catalog import validate
+from runner.params import ParamError, UnknownDemo
 
 
 def test_defaults_fill_every_parameter():

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from runhelp import ROOT, WORKERS, overlap, run_runner, runner_command
-from demos.catalog import DEMOS
+from runner.catalog import DEMOS
 
 D = 0.2
 CLIENTS = [d.id for d in DEMOS.values() if d.kind == "client"]
@@ -115,7 +115,7 @@ def test_an_unreachable_server_gives_errors_and_a_failed_exit(demo, closed_url):
 
 
 def test_a_server_killed_mid_run_gives_errors_not_a_hang():
-    from demos.serve import start_gunicorn
+    from runner.serve import start_gunicorn
     server = start_gunicorn(workers=2)
     command = runner_command("threads", url=server.url, n=2, delay=5)
     started = time.monotonic()
@@ -152,7 +152,7 @@ def test_bad_parameters_exit_2_with_the_reason():
     done = subprocess.run(runner_command("sync", delay="abc"), cwd=ROOT, capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.strip() == "demos.run: delay must be a number, got 'abc'"
+    assert done.stderr.strip() == "runner: delay must be a number, got 'abc'"
 
 
 def test_list_names_every_demo():
@@ -183,7 +183,7 @@ def test_sigterm_cancels_at_once_and_still_ends_the_stream(slow_server, demo):
 
 
 def test_without_json_a_readable_table(slow_server):
-    done = subprocess.run([sys.executable, "-m", "demos.run", "sync", "--n", "2", "--delay", "0.1",
+    done = subprocess.run([sys.executable, "-m", "runner", "sync", "--n", "2", "--delay", "0.1",
                            "--url", slow_server.url], cwd=ROOT, capture_output=True, text=True,
                           timeout=30)
     lines = done.stdout.splitlines()

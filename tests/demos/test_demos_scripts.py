@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from runhelp import ROOT, run_runner
-from demos.catalog import DEMOS
+from runner.catalog import DEMOS
 
 CLIENT_MODULES = [d.module for d in DEMOS.values() if d.kind == "client"]
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from demos.serve import start_gunicorn
+from runner.serve import start_gunicorn
 from demos.slow_server import MAX_DELAY, read_query
 
 
@@ -69,7 +69,7 @@ def test_two_gunicorns_run_side_by_side(slow_server):
 
 @pytest.mark.parametrize("module", ["server_sequential", "server_threaded", "server_pool"])
 def test_socket_servers_answer_like_the_slow_server(module):
-    from demos.serve import start_socket_server
+    from runner.serve import start_socket_server
     with start_socket_server(f"demos.{module}", workers=2) as server:
         status, headers, body = get(server.url, "delay=0.1")
         assert (status, body) == (200, "This is a slow web api")

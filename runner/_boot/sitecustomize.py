@@ -5,7 +5,7 @@ before the child imports the demo. It does nothing unless the runner named its t
 """
 import os
 
-if os.environ.get("DEMOS_TRACE_SOCKET"):
-    from demos import trace
+if os.environ.get("RUNNER_TRACE_SOCKET"):
+    from runner import trace
 
     trace.install_hooks()

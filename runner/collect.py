@@ -1,6 +1,6 @@
 """The runner's side of the trace: number requests, turn messages into events, write them.
 
-Messages come from demos.trace (directly, or as datagrams from child processes). Requests are
+Messages come from runner.trace (directly, or as datagrams from child processes). Requests are
 numbered `i` in the order their start arrives, across threads, tasks and processes.
 """
 import json

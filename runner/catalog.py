@@ -1,19 +1,11 @@
-"""The demos of the talk as data: ids, modules, default parameters and the ideal total of a run."""
+"""The demos of the talk as data: ids, modules, default parameters, the parameters each one
+reads, and the ideal total of a run."""
 import math
 import os
 from dataclasses import dataclass, field
 from typing import Callable
 
-#: Every run parameter with its default; a demo overrides some of them.
-BASE_DEFAULTS = {
-    "n": 3,
-    "workers": 3,
-    "delay": 1.0,
-    "concurrency": 3,
-    "fail": 0,
-    "server": "gunicorn",
-    "timeout": 60.0,
-}
+from runner.params import DEFAULTS, PARAMS, UnknownDemo, fill, shown
 
 
 def cores():
@@ -75,17 +67,24 @@ class Demo:
     uses: tuple = ("n", "workers", "delay")
 
     def as_json(self):
-        """The public description served by the deck app (GET /api/demos)."""
+        """The public description served by the deck app (GET /api/demos): every parameter of
+        the table with its range, this demo's default and whether the demo uses it."""
+        params = [{**p.as_json(), "default": self.defaults[p.name], "used": p.name in self.uses}
+                  for p in PARAMS.values()]
         return {"id": self.id, "title": self.title, "summary": self.summary, "kind": self.kind,
-                "defaults": dict(self.defaults), "module": self.module, "uses": list(self.uses)}
+                "defaults": dict(self.defaults), "module": self.module, "uses": list(self.uses),
+                "params": params}
 
 
-def demo(id, title, summary, kind, ideal, uses=("n", "workers", "delay", "fail"), **overrides):
+CLIENT = ("n", "workers", "delay", "fail", "server")
+
+
+def demo(id, title, summary, kind, ideal, uses=CLIENT, **overrides):
     return Demo(id, f"demos.{overrides.pop('module', id)}", title, summary, kind, ideal,
-                {**BASE_DEFAULTS, **overrides}, uses)
+                {**DEFAULTS, **overrides}, uses)
 
 
-CLIENT_BOUND = ("n", "workers", "delay", "concurrency", "fail")
+CLIENT_BOUND = (*CLIENT, "concurrency")
 CPU = ("n", "delay", "concurrency")
 SOCKET_SERVER = ("n", "delay")
 
@@ -119,3 +118,14 @@ DEMOS = {d.id: d for d in [
          "socket server: ThreadPoolExecutor(W)", "server", ideal_pool_server,
          ("n", "workers", "delay"), n=10, delay=0.5),
 ]}
+
+
+def validate(demo_id, raw=None):
+    """Clean parameters for `demo_id`: defaults filled in; None counts as missing.
+
+    Raises UnknownDemo for an unknown id and ParamError for an unknown name, a wrong type or a
+    value out of range.
+    """
+    if not isinstance(demo_id, str) or demo_id not in DEMOS:
+        raise UnknownDemo(f"unknown demo {shown(demo_id)}")
+    return fill(DEMOS[demo_id].defaults, raw)

@@ -3,8 +3,8 @@
 Hooks: requests at `Session.send` (its one choke point), aiohttp through a `TraceConfig` added to
 every ClientSession, CPU tasks through `TracedTask`. Each hook reports a *start* and an *end*
 message to a sink: in the runner's process a direct call; in a child process (fork, spawn or
-forkserver alike) a datagram to the runner's Unix socket named in $DEMOS_TRACE_SOCKET. Children
-started by spawn/forkserver install the hooks from demos/_boot/sitecustomize.py at start-up.
+forkserver alike) a datagram to the runner's Unix socket named in $RUNNER_TRACE_SOCKET. Children
+started by spawn/forkserver install the hooks from runner/_boot/sitecustomize.py at start-up.
 """
 import itertools
 import json
@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-ENV_SOCKET = "DEMOS_TRACE_SOCKET"
+ENV_SOCKET = "RUNNER_TRACE_SOCKET"
 
 _keys = itertools.count()
 _sink = None

@@ -74,7 +74,7 @@ def loopback_socket(port=0):
 
 def clean_env():
     """Our environment without the tracer's variables: servers are never traced."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEMOS_TRACE")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_TRACE")}
     env["PYTHONPATH"] = str(ROOT)
     return env
 

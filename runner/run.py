@@ -1,4 +1,4 @@
-"""Run a demo, unchanged, and trace every request: `python -m demos.run DEMO [options] [--json]`.
+"""Run a demo, unchanged, and trace every request: `python -m runner DEMO [options] [--json]`.
 
 DEMO is a demo id (see --list) or the path of a learner's script using requests or aiohttp
 (arguments after `--` go to the script). With --json: one JSON object per line, flushed as it
@@ -18,24 +18,15 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from demos import serve, trace
-from demos.catalog import BASE_DEFAULTS, DEMOS
+from runner import serve, trace
+from runner.catalog import DEMOS, validate
 from demos.cli import build_urls, call, http_url
-from demos.collect import Collector, JsonWriter, Receiver, TableWriter
-from demos.calibrate import size_for
-from demos.params import ParamError, fill, validate
+from runner.collect import Collector, JsonWriter, Receiver, TableWriter
+from runner.calibrate import size_for
+from runner.params import DEFAULTS, PARAMS, ParamError, fill
 
 BOOT = Path(__file__).resolve().parent / "_boot"
 SCRIPT_URL = "http://127.0.0.1:8000/"  # where the seeds' scripts look (gunicorn's default)
-OPTIONS = {  # validated by demos.params (ranges there); the demo's defaults fill the rest
-    "n": "requests to send (CPU and server demos: tasks / concurrent requests)",
-    "workers": "server slots: gunicorn sync workers, or server_pool's pool size",
-    "delay": "seconds the slow server sleeps per request (CPU demos: CPU seconds per task)",
-    "concurrency": "client bound k: thread_pool workers, Semaphore(k), Pool(k), CPU workers",
-    "fail": "how many of the n URLs answer 500",
-    "server": "slow server to start without --url: gunicorn (W slots) or asyncio (unbounded)",
-    "timeout": "the whole run's time limit in seconds; the demo is killed after it",
-}
 
 
 def parse(argv):
@@ -43,10 +34,10 @@ def parse(argv):
     argv = list(sys.argv[1:] if argv is None else argv)
     rest = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
-    parser = argparse.ArgumentParser(prog="python -m demos.run", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m runner", description=__doc__.split("\n")[0])
     parser.add_argument("demo", nargs="?", help="a demo id, or the path of a script")
-    for name, meaning in OPTIONS.items():
-        parser.add_argument(f"--{name}", help=meaning)
+    for param in PARAMS.values():  # validated by runner.params, the demo's defaults fill the rest
+        parser.add_argument(f"--{param.name}", help=flag_help(param))
     parser.add_argument("--url", type=http_url,
                         help="client demos and scripts: use this server instead of starting one")
     parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
@@ -55,6 +46,13 @@ def parse(argv):
     if not args.list and not args.demo:
         parser.error("name a demo (see --list) or a script")
     return args, rest
+
+
+def flag_help(param):
+    """A flag's help from the table: its meaning, then its range or choices."""
+    if param.choices:
+        return f"{param.meaning} ({'|'.join(param.choices)})"
+    return f"{param.meaning} ({param.low:g} to {param.high:g})"
 
 
 def list_demos():
@@ -83,8 +81,8 @@ class Run:
     def __init__(self, args, script_args):
         self.script = None if args.demo in DEMOS else Path(args.demo)
         self.demo = None if self.script else DEMOS[args.demo]
-        raw = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
-        self.params = fill(BASE_DEFAULTS, raw) if self.script else validate(args.demo, raw)
+        raw = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
+        self.params = fill(DEFAULTS, raw) if self.script else validate(args.demo, raw)
         self.name = str(self.script) if self.script else self.demo.id
         self.url, self.script_args = args.url, script_args
         self.server = None
@@ -242,13 +240,13 @@ def main(argv=None):
         list_demos()
         return 0
     if args.demo not in DEMOS and not Path(args.demo).is_file():
-        print(f"demos.run: unknown demo {args.demo!r} (see --list) and no such script",
+        print(f"runner: unknown demo {args.demo!r} (see --list) and no such script",
               file=sys.stderr)
         return 2
     try:
         run = Run(args, script_args)
     except ParamError as error:
-        print(f"demos.run: {error}", file=sys.stderr)
+        print(f"runner: {error}", file=sys.stderr)
         return 2
     raise_file_limit()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups, stop the server
