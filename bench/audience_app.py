@@ -7,7 +7,7 @@ import signal
 import tempfile
 import time
 
-from bench.app_process import AppProcess
+from harness.app_process import AppProcess
 
 TOKEN = "bench-audience-token-7c1e"
 TICKS = os.sysconf("SC_CLK_TCK")

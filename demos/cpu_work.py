@@ -2,7 +2,7 @@
 
     python -m demos.cpu_threads --n 4 --concurrency 2 --delay 0.5
 
-`delay`: seconds one task takes on one core (see runner/calibrate.py).
+`delay`: seconds one task takes on one core (see demos/calibrate.py).
 """
 import argparse
 import time
@@ -27,7 +27,7 @@ def main(work_all, argv=None):
     parser.add_argument("--delay", type=bounded(float, 0, 30), default=0.5,
                         help="seconds one task takes on one core")
     args = parser.parse_args(argv)
-    from runner.calibrate import size_for  # a measurement, not the lesson
+    from demos.calibrate import size_for  # a measurement, not the lesson
     sizes = [size_for(args.delay)] * args.n
     start = time.perf_counter()
     results = work_all(sizes, args.concurrency)

@@ -22,7 +22,7 @@ from runner import serve, trace
 from runner.catalog import DEMOS, validate
 from demos.cli import build_urls, call, http_url
 from runner.collect import Collector, JsonWriter, Receiver, TableWriter
-from runner.calibrate import size_for
+from demos.calibrate import size_for
 from runner.params import DEFAULTS, PARAMS, ParamError, fill
 
 BOOT = Path(__file__).resolve().parent / "_boot"

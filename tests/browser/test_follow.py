@@ -141,8 +141,3 @@ def test_deck_switcher_opens_another_deck(open_viewer):
     viewer.wait_ready()
     assert viewer.slide_count() > 1
 
-
-def test_nothing_failed_and_no_other_host_was_asked(open_viewer):
-    for viewer in open_viewer.opened:
-        assert viewer.problems == [], viewer.problems
-        assert viewer.foreign == [], viewer.foreign

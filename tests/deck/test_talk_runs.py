@@ -33,9 +33,9 @@ def promised(params):
 
 
 @pytest.fixture(scope="module")
-def talk_app(app_factory):
+def talk_app(module_app_factory):
     """An app of our own on the talk (the default deck): these runs are nobody else's."""
-    return app_factory()
+    return module_app_factory()
 
 
 @pytest.fixture(scope="module")
