@@ -8,7 +8,7 @@ import time
 from urllib.parse import urlencode, urlsplit
 
 
-def bounded(kind, low, high=None):
+def bounded(kind, low, high):
     """An argparse type: a `kind` number in [low, high], or a one-line
     reason."""
     def convert(text):
@@ -17,9 +17,8 @@ def bounded(kind, low, high=None):
         except ValueError:
             reason = f"expected a number, got {text!r}"
             raise argparse.ArgumentTypeError(reason) from None
-        if not (low <= value and (high is None or value <= high)):  # NaN too
-            upper = "" if high is None else f" and at most {high}"
-            reason = f"must be {low} or more{upper}, got {text!r}"
+        if not low <= value <= high:  # NaN too
+            reason = f"must be between {low:g} and {high:g}, got {text!r}"
             raise argparse.ArgumentTypeError(reason)
         return value
     return convert
@@ -33,18 +32,23 @@ def http_url(text):
     return text
 
 
+# The ranges of runner/params.py PARAMS (a learner's client never imports the engine; a test
+# checks that the two agree).
+N, DELAY, CONCURRENCY, FAIL = (1, 10_000), (0, 30), (1, 1000), (0, 10_000)
+
+
 def parse(argv=None):
     """The client's options; a bad value exits 2 with a one-line reason."""
     parser = argparse.ArgumentParser(description="n timed requests.")
-    parser.add_argument("--n", type=bounded(int, 1), default=3,
+    parser.add_argument("--n", type=bounded(int, *N), default=3,
                         help="requests to send")
     parser.add_argument("--url", type=http_url,
                         default="http://127.0.0.1:8000/")
-    parser.add_argument("--delay", type=bounded(float, 0, 30),
-                        help="seconds the server sleeps")
-    parser.add_argument("--concurrency", type=bounded(int, 1), default=3,
-                        help="client bound k")
-    parser.add_argument("--fail", type=bounded(int, 0), default=0,
+    parser.add_argument("--delay", type=bounded(float, *DELAY),
+                        help="seconds the server sleeps (default: its own)")
+    parser.add_argument("--concurrency", type=bounded(int, *CONCURRENCY),
+                        default=3, help="client bound k")
+    parser.add_argument("--fail", type=bounded(int, *FAIL), default=0,
                         help="how many URLs answer 500")
     args = parser.parse_args(argv)
     if args.fail > args.n:

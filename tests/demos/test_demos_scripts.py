@@ -21,7 +21,7 @@ def test_each_client_runs_by_hand(slow_server, module):
 
 
 @pytest.mark.parametrize("args, reason", [
-    (["--n", "0"], "argument --n: must be 1 or more"),
+    (["--n", "0"], "argument --n: must be between 1 and 10000"),
     (["--delay", "x"], "argument --delay: expected a number"),
     (["--url", "ftp://x"], "argument --url: expected an http:// URL"),
     (["--fail", "4"], "--fail must be between 0 and --n (3)"),
