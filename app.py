@@ -1,16 +1,21 @@
 """concurrency-live: serve the deck app with gunicorn's gthread worker, in one worker process.
 
     python app.py [--host 0.0.0.0] [--port 5000] [--deck slides/<name>.md] [--workers 3]
-                  [--presenter-token TOKEN] [--instance DIR]
+                  [--presenter-token TOKEN] [--show-token] [--instance DIR]
+                  [--queue-size 1024] [--run-timeout 600]
 
-On start it launches the embedded slow server, then prints the presenter URL (with its token),
-the audience URL for every local address with a QR code, and last `Serving on http://HOST:PORT`.
+On start it launches the embedded slow server, writes the presenter URL (with its token) to
+<instance>/presenter-url.txt (owner-only) and prints where it is, then the audience URL for every
+local address with a QR code, and last `Serving on http://HOST:PORT`. The token is printed only
+with --show-token: the terminal with the QR code is often the one on the projector.
 """
 import argparse
 import errno
 import socket
+import sqlite3
 import sys
 import threading
+from contextlib import closing
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -18,6 +23,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from runner.serve import ServerError
 from live import auth, close_app, create_app, netinfo
+from live.store import Store
 
 __all__ = ["create_app", "main"]
 THREADS = 1000  # each WebSocket holds one thread: room for a full audience
@@ -58,6 +64,9 @@ def parse_args(argv=None):
                         help="gunicorn sync workers of the embedded slow server")
     parser.add_argument("--presenter-token", type=token,
                         help="the presenter's secret (default: a new random one)")
+    parser.add_argument("--show-token", action="store_true",
+                        help="also print the presenter URL with its token (not for a terminal "
+                             "on the projector)")
     parser.add_argument("--instance", help="folder for the database (default: instance/)")
     parser.add_argument("--queue-size", type=bounded_int(1, 100_000), default=1024,
                         help="batches of frames queued per viewer before a slow one is dropped")
@@ -144,19 +153,26 @@ class DeckServer(BaseApplication):
             slow = live.servers.url(self.args.workers)  # blocking
         except (ServerError, OSError) as exc:  # keep serving the deck; each run tries again
             slow = f"not started ({exc}); each run will try again"
-        banner(self.args, self.port, worker.wsgi.config, slow, sys.stdout)
+        banner(self.args, self.port, worker.wsgi, slow, sys.stdout)
 
 
 def bind_address(host, port):
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def banner(args, port, config, slow_url, out):
+def banner(args, port, app, slow_url, out):
+    """What the terminal shows: where things are. The presenter URL goes to a file (the token is
+    printed only with --show-token), since this screen, QR code and all, may be projected."""
+    config = app.config
     local = netinfo.url_for_host(netinfo.local_host(args.host), port, "")
     audience = config["AUDIENCE_URLS"]
+    presenter = f"{local}/presenter?token={config['PRESENTER_TOKEN']}"
+    saved = auth.save_presenter_url(app.instance_path, presenter)
     lines = [f"concurrency-live: deck {config['DECK']}",
              f"Slow server: gunicorn -w {args.workers} (sync) at {slow_url}",
-             f"Presenter (keep it secret): {local}/presenter?token={config['PRESENTER_TOKEN']}"]
+             f"Presenter: open the link in {saved} (kept private: only you can read it)"]
+    if args.show_token:
+        lines.append(f"Presenter (keep it secret): {presenter}")
     lines += [f"Audience: {url}" for url in audience]
     out.write("\n".join(lines) + "\n")
     netinfo.terminal_qr(audience[0], out)
@@ -176,9 +192,44 @@ def check_bind(host, port):
             sys.exit(f"app.py: error: cannot listen on {host}:{port}: {exc.strerror or exc}{hint}")
 
 
+DATABASE = "concurrency-live.sqlite3"  # in the instance folder (live.configure)
+
+
+def database_problem(path):
+    """Why the database at `path` cannot be used, or None. Read-only first (a damaged file is
+    never written to), then the reads every page and socket makes."""
+    if not path.is_file():
+        return "it is not a file"
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+        if verdict != "ok":
+            return verdict.splitlines()[0]
+        store = Store(path)
+        try:
+            store.slide(), store.last_seq(), store.runs(), store.active()
+        finally:
+            store.close()
+    except sqlite3.Error as exc:
+        return str(exc)
+    except (ValueError, TypeError, KeyError) as exc:
+        return f"unreadable data: {type(exc).__name__}: {exc}"
+    return None
+
+
+def check_database(folder):
+    """A damaged database stops the start with one line saying what to do; the file is kept."""
+    path = Path(folder) / DATABASE
+    problem = database_problem(path) if path.exists() else None
+    if problem:
+        sys.exit(f"app.py: error: the database {path} is damaged ({problem}); it was left as "
+                 "it is: move it aside to start afresh, or pass --instance with another folder")
+
+
 def main(argv=None):
     args = parse_args(argv)
     check_bind(args.host, args.port)
+    check_database(Path(args.instance) if args.instance else Path(__file__).parent / "instance")
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
               "RUN_TIMEOUT": float(args.run_timeout)}

@@ -110,10 +110,19 @@ def secure(response):
 
 
 def error_json(error):
-    """JSON errors under /api/, HTML elsewhere."""
+    """Errors as one line with the reason: JSON under /api/, plain text elsewhere."""
+    reason = " ".join(str(error.description or error.name).split())
     if request.path.startswith("/api/"):
-        return jsonify(error=error.description or error.name), error.code
-    return error
+        return jsonify(error=reason), error.code
+    return f"{error.code} {error.name}: {reason}\n", error.code, {
+        "Content-Type": "text/plain; charset=utf-8"}
+
+
+def too_many_guesses(error):
+    """429 with the reason, JSON under /api/ like every other error there."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=str(error)), 429
+    return f"429 Too Many Requests: {error}\n", 429, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def create_app(config=None):
@@ -126,8 +135,9 @@ def create_app(config=None):
     configure(app, config)
     app.extensions["live"] = Live(app.config)
     app.after_request(secure)
-    for code in (400, 403, 404, 405, 409, 413, 415, 500):
+    for code in (400, 403, 404, 405, 409, 413, 414, 415, 429, 431, 500):
         app.register_error_handler(code, error_json)
+    app.register_error_handler(auth.TooManyGuesses, too_many_guesses)
 
     from live import api, deck, ws
     app.register_blueprint(deck.bp)

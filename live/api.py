@@ -23,6 +23,15 @@ def fail(status, reason):
     return jsonify(error=reason), status
 
 
+@bp.before_request
+def refuse_cross_site():
+    """A page of another site, or of another port of this host (same-site for the cookie), may
+    not start or cancel runs with the presenter's cookie."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and auth.cross_site(request):
+        return fail(403, "cross-site request refused: Origin or Sec-Fetch-Site is not this app")
+    return None
+
+
 @bp.get("/demos")
 def demos():
     """Every demo: id, title, summary, kind, defaults, module (and the parameters it uses)."""

@@ -55,7 +55,7 @@ def audience():
 def presenter():
     """?token=T sets the presenter cookie and redirects; without it the cookie is required."""
     if "token" in request.args:
-        if not auth.check_token(request.args["token"]):
+        if not auth.try_token(request, request.args["token"]):
             abort(403, "wrong presenter token")
         deck = request.args.get("deck")
         target = url_for("deck.presenter", **({"deck": deck} if deck else {}))
@@ -72,18 +72,19 @@ def audience_url():
     return urls[0] if urls else request.url_root
 
 
-def context():
+def context(deck_dir):
     app = current_app
     return Context(root=app.config["ROOT_DIR"], bench_dir=app.config["BENCH_DIR"],
                    audience_url=audience_url(), params=app.extensions["live"].runs.params,
-                   qr=netinfo.svg_qr)
+                   qr=netinfo.svg_qr, deck_dir=deck_dir)
 
 
 @bp.get("/deck/<name>.md")
 def markdown(name):
     """The deck's markdown, directives expanded; notes stripped unless from the presenter."""
-    source = deck_path(name).read_text(encoding="utf-8")
-    text = expand_deck(source, context(), notes=auth.is_presenter(request))
+    path = deck_path(name)
+    source = path.read_text(encoding="utf-8")
+    text = expand_deck(source, context(path.parent), notes=auth.is_presenter(request))
     response = make_response(text)
     response.headers["Content-Type"] = "text/markdown; charset=utf-8"
     response.headers["Cache-Control"] = "no-store"

@@ -3,6 +3,8 @@
 `parse_message(text, role)` is the pure edge: any frame becomes an Action or a Reject with a
 one-line reason, and never raises. The route adds the rate limits and does the action.
 """
+import base64
+import binascii
 import json
 import logging
 import re
@@ -117,10 +119,30 @@ def same_origin(req):
     return urlsplit(origin).netloc.lower() == req.host.lower()
 
 
+def handshake_problem(headers):
+    """Why these headers are not a WebSocket upgrade we can answer (RFC 6455 4.2.1), or None:
+    a bad one gets a 400 with the reason, never a traceback from deep in the library."""
+    tokens = lambda name: {t.strip().lower() for t in headers.get(name, "").split(",")}  # noqa
+    if "websocket" not in tokens("Upgrade") or "upgrade" not in tokens("Connection"):
+        return "expected a WebSocket upgrade (Upgrade: websocket, Connection: Upgrade)"
+    if headers.get("Sec-WebSocket-Version", "").strip() != "13":
+        return "Sec-WebSocket-Version must be 13"
+    try:
+        key = base64.b64decode(headers.get("Sec-WebSocket-Key", "").strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 16:
+        return "Sec-WebSocket-Key must be 16 bytes in base64"
+    return None
+
+
 @bp.before_request
 def check_origin():
     if not same_origin(request):
         return "cross-site WebSocket refused: Origin does not match Host", 403
+    problem = handshake_problem(request.headers)
+    if problem:
+        return f"bad WebSocket handshake: {problem}", 400
     decline_compression()
     return None
 
@@ -137,7 +159,10 @@ def decline_compression():
 def socket(ws):
     """One viewer: hello first, then its messages until it leaves or is dropped."""
     live = current_app.extensions["live"]
-    role = "presenter" if auth.is_presenter(request) else "audience"
+    try:
+        role = "presenter" if auth.is_presenter(request) else "audience"
+    except auth.TooManyGuesses:  # guessing tokens at the handshake: an audience socket
+        role = "audience"
     sub = live.hub.join(ws, role, live.greeting(role))
     limits = Limits(current_app.config["RATE_LIMITS"])
     try:
