@@ -14,6 +14,7 @@ import time
 
 from runner import serve
 from runner.catalog import DEMOS, validate
+from runner.params import PARAMS
 
 from live.relay import LineReader, Run, parse_line, spawn, tail
 
@@ -21,7 +22,7 @@ KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
 ORPHAN_GRACE = 2.0  # seconds to wait for EOF once the runner exited (a grandchild may hold stdout)
 TIMEOUT_GRACE = 3.0  # the runner enforces --timeout itself; we kill it this much later
 TIMED_OUT = 3  # the runner's exit status for a run that hit its timeout
-FLAGS = ("n", "workers", "delay", "concurrency", "fail", "server")
+FLAGS = tuple(name for name in PARAMS if name != "timeout")  # the limit is ours: `limit`
 log = logging.getLogger(__name__)
 
 
@@ -215,8 +216,10 @@ class RunManager:
 
 
 def needs_url(run):
-    """Client demos talk to our embedded gunicorn, unless they start an asyncio server."""
-    return DEMOS[run.demo].kind == "client" and run.params["server"] == "gunicorn"
+    """Client demos talk to our embedded gunicorn, unless they start an asyncio server or a
+    rate-limited one (the runner starts it, with a full token bucket, for that run alone)."""
+    return (DEMOS[run.demo].kind == "client" and run.params["server"] == "gunicorn"
+            and not run.params["rate"])
 
 
 def command(run, url, limit):

@@ -99,7 +99,8 @@ class Run:
             return None
         if kind == "script":
             return serve.start_gunicorn(self.params["workers"], port=8000)
-        return serve.start_server(self.params["server"], self.params["workers"])
+        return serve.start_server(self.params["server"], self.params["workers"],
+                                  self.params["rate"])
 
     def prepare(self):
         """Import the demo (outside the timed part) and return the call that runs it."""
@@ -118,7 +119,8 @@ class Run:
             "demos.client_threads")  # the socket servers' demo: n concurrent threads
         fail = p["fail"] if self.demo.kind == "client" else 0
         urls = build_urls(self.url, p["n"], p["delay"], fail)
-        return lambda: call(client.fetch_all, urls, p["concurrency"])
+        return lambda: call(client.fetch_all, urls, p["concurrency"], p["client_timeout"],
+                            p["rate"])
 
     def run_script(self):
         sys.argv = [str(self.script), *self.script_args]
