@@ -16,6 +16,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
+from runner import pythons
 from runner.serve import ServerError
 from live import auth, close_app, create_app, netinfo
 
@@ -63,7 +64,23 @@ def parse_args(argv=None):
                         help="batches of frames queued per viewer before a slow one is dropped")
     parser.add_argument("--run-timeout", type=bounded_int(1, 600), default=600,
                         help="ceiling in seconds on any run's own timeout")
-    return parser.parse_args(argv)
+    parser.add_argument("--free-threaded-python", metavar="PATH",
+                        help="a free-threaded Python for cpu_threads_ft (default: python3.14t, "
+                             "python3.13t or python3.13-nogil on PATH, if one works)")
+    args = parser.parse_args(argv)
+    args.free_threaded = free_threaded(parser, args.free_threaded_python)
+    return args
+
+
+def free_threaded(parser, path):
+    """(path, version) of the free-threaded Python to use, or (None, None); a bad PATH is a
+    usage error with its reason."""
+    if path is None:
+        return pythons.find_free_threaded()
+    version, reason = pythons.probe(path)
+    if reason:
+        parser.error(f"--free-threaded-python: {reason}")
+    return path, version
 
 
 def shutdown(worker):
@@ -154,8 +171,11 @@ def bind_address(host, port):
 def banner(args, port, config, slow_url, out):
     local = netinfo.url_for_host(netinfo.local_host(args.host), port, "")
     audience = config["AUDIENCE_URLS"]
+    path, version = args.free_threaded
+    free = f"{path} (Python {version})" if path else "none found (the GIL slide will say so)"
     lines = [f"concurrency-live: deck {config['DECK']}",
              f"Slow server: gunicorn -w {args.workers} (sync) at {slow_url}",
+             f"Free-threaded Python: {free}",
              f"Presenter (keep it secret): {local}/presenter?token={config['PRESENTER_TOKEN']}"]
     lines += [f"Audience: {url}" for url in audience]
     out.write("\n".join(lines) + "\n")
@@ -181,7 +201,8 @@ def main(argv=None):
     check_bind(args.host, args.port)
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
-              "RUN_TIMEOUT": float(args.run_timeout)}
+              "RUN_TIMEOUT": float(args.run_timeout),
+              "FREE_THREADED_PYTHON": args.free_threaded[0]}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
     DeckServer(args, config).run()

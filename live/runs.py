@@ -37,8 +37,9 @@ class NotRunning(Exception):
 class RunManager:
     """Starts, relays and cancels runs of the demo engine's runner."""
 
-    def __init__(self, store, hub, servers, timeout=120.0, default_workers=3):
+    def __init__(self, store, hub, servers, timeout=120.0, default_workers=3, pythons=None):
         self.store, self.hub, self.servers = store, hub, servers
+        self.pythons = {k: v for k, v in (pythons or {}).items() if v}  # need -> interpreter
         self.timeout, self.default_workers = timeout, default_workers
         self.lock = threading.Lock()
         self.active = None
@@ -134,7 +135,8 @@ class RunManager:
             return run.reason
         limit = min(run.params["timeout"], self.timeout)
         with tempfile.TemporaryFile() as stderr:
-            run.attach(spawn(command(run, url, limit), stderr))
+            python = self.pythons.get(DEMOS[run.demo].python, sys.executable)
+            run.attach(spawn(command(run, url, limit, python), stderr))
             code = self.relay(run, limit)
             status = self.status(run, code, limit, tail(stderr))
         if url and status in ("cancelled", "timeout"):
@@ -222,9 +224,10 @@ def needs_url(run):
             and not run.params["rate"])
 
 
-def command(run, url, limit):
-    """The runner's command line."""
-    argv = [sys.executable, "-m", "runner", run.demo, "--json", "--timeout", f"{limit:g}"]
+def command(run, url, limit, python=sys.executable):
+    """The runner's command line (a demo that needs another interpreter runs under it; without
+    one, the runner itself says what is missing)."""
+    argv = [python, "-m", "runner", run.demo, "--json", "--timeout", f"{limit:g}"]
     for name in FLAGS:
         argv += [f"--{name}", str(run.params[name])]
     return argv + (["--url", url] if url else [])

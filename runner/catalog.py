@@ -90,6 +90,8 @@ class Demo:
     defaults: dict = field(default_factory=dict)
     #: the parameters this demo reads (a panel shows only these)
     uses: tuple = ("n", "workers", "delay")
+    #: the interpreter it needs: "" (any) or "free-threaded" (runner/pythons.py)
+    python: str = ""
 
     def as_json(self):
         """The public description served by the deck app (GET /api/demos): every parameter of
@@ -98,15 +100,15 @@ class Demo:
                   for p in PARAMS.values()]
         return {"id": self.id, "title": self.title, "summary": self.summary, "kind": self.kind,
                 "defaults": dict(self.defaults), "module": self.module, "uses": list(self.uses),
-                "params": params}
+                "python": self.python, "params": params}
 
 
 CLIENT = ("n", "workers", "delay", "fail", "server")
 
 
-def demo(id, title, summary, kind, ideal, uses=CLIENT, **overrides):
+def demo(id, title, summary, kind, ideal, uses=CLIENT, python="", **overrides):
     return Demo(id, f"demos.{overrides.pop('module', id)}", title, summary, kind, ideal,
-                {**DEFAULTS, **overrides}, uses)
+                {**DEFAULTS, **overrides}, uses, python)
 
 
 CLIENT_BOUND = (*CLIENT, "concurrency")
@@ -154,6 +156,10 @@ DEMOS = {d.id: d for d in [
          "client", ideal_client_bound, CLIENT_BOUND, module="client_processes"),
     demo("cpu_threads", "CPU work on threads", "pure-Python CPU work over k threads: the GIL",
          "cpu", ideal_sequential, CPU, n=4, concurrency=2, delay=0.5),
+    demo("cpu_threads_ft", "CPU work on free-threaded threads",
+         "cpu_threads run by a free-threaded Python (PEP 703/779), where one is present",
+         "cpu", ideal_cpu_processes, CPU, python="free-threaded", module="cpu_threads",
+         n=4, concurrency=2, delay=0.5),
     demo("cpu_processes", "CPU work on processes", "the same CPU work over k processes",
          "cpu", ideal_cpu_processes, CPU, n=4, concurrency=2, delay=0.5),
     demo("server_sequential", "A server that serves one at a time",

@@ -18,7 +18,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from runner import serve, trace
+from runner import pythons, serve, trace
 from runner.catalog import DEMOS, validate
 from demos.cli import build_urls, call, http_url
 from runner.collect import Collector, JsonWriter, Receiver, TableWriter
@@ -179,6 +179,12 @@ def execute(run):
     done = threading.Event()
     try:
         run.collector.emit({"type": "run_start", "demo": run.name, "params": run.params})
+        missing = run.demo and pythons.problem(run.demo.python)
+        if missing:  # said on the slide instead of a result this interpreter cannot give
+            run.error(missing)
+            run.ideal = None  # no line to compare with a run that did not happen
+            run.end()
+            return 1
         threading.Thread(target=watch, args=(run, done), name="watchdog", daemon=True).start()
         with ExitStack() as stack:
             try:

@@ -139,3 +139,14 @@ def test_the_new_clients_take_their_options_by_hand(slow_server, module):
                           cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[:2] == ["This is a slow web api"] * 2
+
+
+def test_without_a_free_threaded_python_the_run_says_so_and_shows_nothing():
+    pytest.importorskip("sys")
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        pytest.skip("this interpreter is free-threaded: cpu_threads_ft really runs")
+    result = run_runner("cpu_threads_ft")
+    assert result.returncode == 1 and not result.spans
+    assert "no free-threaded Python here" in result.errors[0]["message"]
+    assert "--free-threaded-python" in result.errors[0]["message"]
+    assert result.end["ideal"] is None and result.end["total"] is None

@@ -1,0 +1,64 @@
+"""Other Python interpreters a demo may need, and whether this one is it.
+
+cpu_threads_ft is cpu_threads run by a free-threaded build (PEP 703; supported since 3.14 per
+PEP 779): the deck app finds one on PATH (python3.14t, python3.13t, Debian's python3.13-nogil)
+or takes --free-threaded-python PATH, checks that it runs without the GIL and can import the
+runner, and starts that demo's runner with it. Where there is none the run says so: a demo
+never shows a result its interpreter did not produce.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CANDIDATES = ("python3.14t", "python3.13t", "python3.13-nogil")
+HOW_TO_GET = ("get one with `uv python install 3.14t` (or the python.org installer's "
+              "free-threaded option) and start the app with --free-threaded-python PATH")
+# Run by the candidate: is the GIL off, and can it import the runner (stdlib only)?
+PROBE = ("import sys, runner.run; "
+         "print(sys.version.split()[0], getattr(sys, '_is_gil_enabled', lambda: True)())")
+
+
+def gil_enabled():
+    """False only on a free-threaded build running without the GIL."""
+    return getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
+def problem(needs):
+    """Why this interpreter cannot run a demo that needs `needs` ("" or "free-threaded"), or
+    None when it can."""
+    if needs == "free-threaded" and gil_enabled():
+        return (f"no free-threaded Python here: this is Python {sys.version.split()[0]} with "
+                f"the GIL; {HOW_TO_GET}")
+    return None
+
+
+def probe(path):
+    """(version, None) if `path` is a free-threaded Python that can run the runner, else
+    (None, a one-line reason)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHON_GIL": "0"}
+    try:
+        done = subprocess.run([str(path), "-c", PROBE], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, f"{path} does not run: {error}"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"{path} cannot import the runner: {last}"
+    version, gil = done.stdout.split()
+    if gil != "False":
+        return None, f"{path} (Python {version}) runs with the GIL: not a free-threaded build"
+    return version, None
+
+
+def find_free_threaded():
+    """(path, version) of the first free-threaded Python on PATH that works, or (None, None)."""
+    for name in CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            version, _ = probe(path)
+            if version:
+                return path, version
+    return None, None
