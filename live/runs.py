@@ -135,8 +135,9 @@ class RunManager:
             return run.reason
         limit = min(run.params["timeout"], self.timeout)
         with tempfile.TemporaryFile() as stderr:
-            python = self.pythons.get(DEMOS[run.demo].python, sys.executable)
-            run.attach(spawn(command(run, url, limit, python), stderr))
+            need = DEMOS[run.demo].python  # another interpreter, if the app has it
+            other = [self.pythons[need]] if need in self.pythons else []
+            run.attach(spawn(command(run, url, limit, *other), stderr))
             code = self.relay(run, limit)
             status = self.status(run, code, limit, tail(stderr))
         if url and status in ("cancelled", "timeout"):
