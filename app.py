@@ -176,6 +176,7 @@ def banner(args, port, config, slow_url, out):
     lines = [f"concurrency-live: deck {config['DECK']}",
              f"Slow server: gunicorn -w {args.workers} (sync) at {slow_url}",
              f"Free-threaded Python: {free}",
+             f"Python 3.14 (subinterpreters): {config['PYTHON_314'] or 'none found'}",
              f"Presenter (keep it secret): {local}/presenter?token={config['PRESENTER_TOKEN']}"]
     lines += [f"Audience: {url}" for url in audience]
     out.write("\n".join(lines) + "\n")
@@ -202,7 +203,8 @@ def main(argv=None):
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
               "RUN_TIMEOUT": float(args.run_timeout),
-              "FREE_THREADED_PYTHON": args.free_threaded[0]}
+              "FREE_THREADED_PYTHON": args.free_threaded[0],
+              "PYTHON_314": pythons.find_python314(args.free_threaded)}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
     DeckServer(args, config).run()

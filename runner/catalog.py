@@ -90,7 +90,7 @@ class Demo:
     defaults: dict = field(default_factory=dict)
     #: the parameters this demo reads (a panel shows only these)
     uses: tuple = ("n", "workers", "delay")
-    #: the interpreter it needs: "" (any) or "free-threaded" (runner/pythons.py)
+    #: the interpreter it needs: "" (any), "free-threaded" or "3.14" (runner/pythons.py)
     python: str = ""
 
     def as_json(self):
@@ -160,6 +160,9 @@ DEMOS = {d.id: d for d in [
          "cpu_threads run by a free-threaded Python (PEP 703/779), where one is present",
          "cpu", ideal_cpu_processes, CPU, python="free-threaded", module="cpu_threads",
          n=4, concurrency=2, delay=0.5),
+    demo("cpu_interpreters", "CPU work on subinterpreters",
+         "the same CPU work over k subinterpreters (Python 3.14), where one is present",
+         "cpu", ideal_cpu_processes, CPU, python="3.14", n=4, concurrency=2, delay=0.5),
     demo("cpu_processes", "CPU work on processes", "the same CPU work over k processes",
          "cpu", ideal_cpu_processes, CPU, n=4, concurrency=2, delay=0.5),
     demo("server_sequential", "A server that serves one at a time",

@@ -3,8 +3,9 @@
 cpu_threads_ft is cpu_threads run by a free-threaded build (PEP 703; supported since 3.14 per
 PEP 779): the deck app finds one on PATH (python3.14t, python3.13t, Debian's python3.13-nogil)
 or takes --free-threaded-python PATH, checks that it runs without the GIL and can import the
-runner, and starts that demo's runner with it. Where there is none the run says so: a demo
-never shows a result its interpreter did not produce.
+runner, and starts that demo's runner with it. cpu_interpreters needs Python 3.14
+(concurrent.interpreters, PEP 734): a 3.14t serves both, else python3.14 on PATH. Where there is
+none the run says so: a demo never shows a result its interpreter did not produce.
 """
 import os
 import shutil
@@ -27,16 +28,20 @@ def gil_enabled():
 
 
 def problem(needs):
-    """Why this interpreter cannot run a demo that needs `needs` ("" or "free-threaded"), or
-    None when it can."""
+    """Why this interpreter cannot run a demo that needs `needs` ("", "free-threaded" or
+    "3.14"), or None when it can."""
+    here = sys.version.split()[0]
     if needs == "free-threaded" and gil_enabled():
-        return (f"no free-threaded Python here: this is Python {sys.version.split()[0]} with "
-                f"the GIL; {HOW_TO_GET}")
+        return f"no free-threaded Python here: this is Python {here} with the GIL; {HOW_TO_GET}"
+    if needs == "3.14" and sys.version_info < (3, 14):
+        return (f"no Python 3.14 here (subinterpreters, PEP 734): this is Python {here}; "
+                "get one with `uv python install 3.14t` and start the app with "
+                "--free-threaded-python PATH, or put python3.14 on PATH")
     return None
 
 
-def probe(path):
-    """(version, None) if `path` is a free-threaded Python that can run the runner, else
+def probe(path, free_threaded=True):
+    """(version, None) if `path` is a (free-threaded) Python that can run the runner, else
     (None, a one-line reason)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHON_GIL": "0"}
     try:
@@ -48,7 +53,7 @@ def probe(path):
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return None, f"{path} cannot import the runner: {last}"
     version, gil = done.stdout.split()
-    if gil != "False":
+    if free_threaded and gil != "False":
         return None, f"{path} (Python {version}) runs with the GIL: not a free-threaded build"
     return version, None
 
@@ -62,3 +67,20 @@ def find_free_threaded():
             if version:
                 return path, version
     return None, None
+
+
+def at_least(version, wanted=(3, 14)):
+    return tuple(int(part) for part in version.split(".")[:2] if part.isdigit()) >= wanted
+
+
+def find_python314(free_threaded=None):
+    """A Python 3.14 for cpu_interpreters: the free-threaded one if it is 3.14 or later (a
+    (path, version) pair, or None), else python3.14 on PATH; None if there is none."""
+    if free_threaded and free_threaded[0] and at_least(free_threaded[1]):
+        return free_threaded[0]
+    path = shutil.which("python3.14")
+    if path:
+        version, _ = probe(path, free_threaded=False)
+        if version and at_least(version):
+            return path
+    return None

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from runner.catalog import DEMOS
-from runner.pythons import find_free_threaded
+from runner.pythons import find_free_threaded, find_python314
 from decks import EDITIONS, LENGTHS, read_deck
 from slidesource import split_slides
 
@@ -46,13 +46,16 @@ def promised(demo, params):
         return "failed"
     if spec.python == "free-threaded" and find_free_threaded()[0] is None:
         return "failed"
+    if spec.python == "3.14" and find_python314(find_free_threaded()) is None:
+        return "failed"
     return "done"
 
 
 #: What the slide says the panel shows when it fails: a fragment of one of its errors.
 SHOWS = {"taskgroup": "ExceptionGroup", "gather": "HTTP 500", "asyncio_timeout": "TimeoutError",
          "thread_pool": "ReadTimeout", "asyncio_semaphore": "HTTP 429",
-         "cpu_threads_ft": "no free-threaded Python here", "threads": "HTTP 500"}
+         "cpu_threads_ft": "no free-threaded Python here", "threads": "HTTP 500",
+         "cpu_interpreters": "no Python 3.14 here"}
 
 
 @pytest.fixture(scope="module")

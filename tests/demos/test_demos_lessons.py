@@ -150,3 +150,11 @@ def test_without_a_free_threaded_python_the_run_says_so_and_shows_nothing():
     assert "no free-threaded Python here" in result.errors[0]["message"]
     assert "--free-threaded-python" in result.errors[0]["message"]
     assert result.end["ideal"] is None and result.end["total"] is None
+
+
+def test_without_python_314_the_subinterpreter_run_says_so():
+    if sys.version_info >= (3, 14):
+        pytest.skip("this interpreter has concurrent.interpreters: cpu_interpreters really runs")
+    result = run_runner("cpu_interpreters")
+    assert result.returncode == 1 and not result.spans
+    assert result.errors[0]["message"].startswith("no Python 3.14 here")
