@@ -40,6 +40,17 @@ def problem(needs):
     return None
 
 
+def unavailable(needs, found):
+    """What a panel says before Run when the app has no interpreter for `needs` (`found` is
+    the one it has, or None); None when nothing is missing."""
+    if not needs or found:
+        return None
+    get = "uv python install 3.14t, then --free-threaded-python PATH"
+    if needs == "free-threaded":
+        return f"no free-threaded Python on this machine ({get})"
+    return f"no Python 3.14 on this machine ({get})"
+
+
 def probe(path, free_threaded=True):
     """(version, None) if `path` is a (free-threaded) Python that can run the runner, else
     (None, a one-line reason)."""

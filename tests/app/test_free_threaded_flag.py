@@ -35,3 +35,14 @@ def test_only_the_demo_that_needs_it_runs_under_it():
     assert command(ft, None, 60, "/opt/python3.14t")[:3] == ["/opt/python3.14t", "-m", "runner"]
     plain = Run(None, "cpu_threads", "p1", validate("cpu_threads"))
     assert command(plain, None, 60)[0] == sys.executable
+
+
+def test_a_panel_knows_before_run_what_is_missing(live_app, http):
+    demos = {d["id"]: d for d in http.get(f"{live_app.url}/api/demos", timeout=10).json()}
+    assert demos["cpu_threads"]["missing"] is None
+    found, _ = find_free_threaded()
+    missing = demos["cpu_threads_ft"]["missing"]
+    assert (missing is None) == (found is not None)
+    if missing:
+        assert missing.startswith("no free-threaded Python on this machine")
+        assert "uv python install 3.14t" in missing

@@ -1,9 +1,11 @@
-"""The rate-limit slides in a real browser: on question 5 the Semaphore's 429s are drawn amber
-(`.tl-throttled`), apart from the red of other failures; the paced slide draws none. Screenshots
-of both, presenter and phone, go to test-artifacts/decks/throttled/."""
+"""New panels in a real browser: on question 5 the Semaphore's 429s are drawn amber
+(`.tl-throttled`), apart from the red of other failures; the paced slide draws none; a panel
+whose interpreter this machine lacks says so before Run. Screenshots (presenter and phone) go
+to test-artifacts/decks/throttled/."""
 import pytest
 
 from decks import ROOT, read_deck
+from runner.pythons import find_free_threaded
 from slidesource import shown_slides
 from test_deck_render import open_deck, visit
 
@@ -57,6 +59,25 @@ def test_429s_are_amber_and_the_paced_client_has_none(chromium, deck_app, presen
         assert page.locator(f"{PANEL} .tl-bar.tl-throttled").count() == 0
         assert page.locator(f"{PANEL} .tl-bar").count() == 10
         shoot(chromium, deck_app, presenter_token, page, "paced")
+    finally:
+        context.close()
+    assert not watch.problems
+
+
+def test_the_gil_slide_says_what_is_missing_before_run(chromium, deck_app, presenter_token):
+    if find_free_threaded()[0]:
+        pytest.skip("a free-threaded Python is here: the panel runs for real")
+    context, page, watch = open_deck(chromium, deck_app, "talk", "audience", presenter_token)
+    try:
+        page.evaluate("(n) => CL.deck.slideshow().gotoSlide(n)",
+                      slide_index("And without the GIL?") + 1)
+        panel = page.locator(f"{PANEL}[data-demo=cpu_threads_ft][data-missing=true]")
+        panel.wait_for(timeout=10_000)
+        status = panel.locator(".panel-status").inner_text()
+        assert status.startswith("no free-threaded Python on this machine")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.locator(".remark-visible .remark-slide-scaler").screenshot(
+            path=ARTIFACTS / "phone-no-free-threaded.png")
     finally:
         context.close()
     assert not watch.problems
