@@ -21,6 +21,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
+from runner import pythons
 from runner.serve import ServerError
 from live import auth, close_app, create_app, netinfo
 from live.store import Store
@@ -72,7 +73,23 @@ def parse_args(argv=None):
                         help="batches of frames queued per viewer before a slow one is dropped")
     parser.add_argument("--run-timeout", type=bounded_int(1, 600), default=600,
                         help="ceiling in seconds on any run's own timeout")
-    return parser.parse_args(argv)
+    parser.add_argument("--free-threaded-python", metavar="PATH",
+                        help="a free-threaded Python for cpu_threads_ft (default: python3.14t, "
+                             "python3.13t or python3.13-nogil on PATH, if one works)")
+    args = parser.parse_args(argv)
+    args.free_threaded = free_threaded(parser, args.free_threaded_python)
+    return args
+
+
+def free_threaded(parser, path):
+    """(path, version) of the free-threaded Python to use, or (None, None); a bad PATH is a
+    usage error with its reason."""
+    if path is None:
+        return pythons.find_free_threaded()
+    version, reason = pythons.probe(path)
+    if reason:
+        parser.error(f"--free-threaded-python: {reason}")
+    return path, version
 
 
 def shutdown(worker):
@@ -168,8 +185,12 @@ def banner(args, port, app, slow_url, out):
     audience = config["AUDIENCE_URLS"]
     presenter = f"{local}/presenter?token={config['PRESENTER_TOKEN']}"
     saved = auth.save_presenter_url(app.instance_path, presenter)
+    path, version = args.free_threaded
+    free = f"{path} (Python {version})" if path else "none found (the GIL slide will say so)"
     lines = [f"concurrency-live: deck {config['DECK']}",
              f"Slow server: gunicorn -w {args.workers} (sync) at {slow_url}",
+             f"Free-threaded Python: {free}",
+             f"Python 3.14 (subinterpreters): {config['PYTHON_314'] or 'none found'}",
              f"Presenter: open the link in {saved} (kept private: only you can read it)"]
     if args.show_token:
         lines.append(f"Presenter (keep it secret): {presenter}")
@@ -232,7 +253,9 @@ def main(argv=None):
     check_database(Path(args.instance) if args.instance else Path(__file__).parent / "instance")
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
-              "RUN_TIMEOUT": float(args.run_timeout)}
+              "RUN_TIMEOUT": float(args.run_timeout),
+              "FREE_THREADED_PYTHON": args.free_threaded[0],
+              "PYTHON_314": pythons.find_python314(args.free_threaded)}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
     DeckServer(args, config).run()

@@ -50,6 +50,10 @@ def parse(argv=None):
                         default=3, help="client bound k")
     parser.add_argument("--fail", type=bounded(int, *FAIL), default=0,
                         help="how many URLs answer 500")
+    parser.add_argument("--client-timeout", type=bounded(float, 0.1, 60),
+                        default=2.0, help="the client's own limit (seconds)")
+    parser.add_argument("--rate", type=bounded(float, 0, 1000), default=0,
+                        help="requests per second to send (0: no pace)")
     args = parser.parse_args(argv)
     if args.fail > args.n:
         parser.error(f"--fail must be between 0 and --n ({args.n})")
@@ -57,28 +61,32 @@ def parse(argv=None):
 
 
 def build_urls(url, n, delay=None, fail=0):
-    """n URLs for the slow server; the last `fail` of them ask for a 500."""
+    """n URLs for the slow server; the last `fail` of them ask for a 500,
+    at once (a failure that comes early shows what happens to the others)."""
     def one(i):
         query = {} if delay is None else {"delay": f"{delay:g}"}
         if i >= n - fail:
-            query["status"] = 500
+            query.update(delay=0, status=500)
         sep = "&" if urlsplit(url).query else "?"
         return url + sep + urlencode(query) if query else url
     return [one(i) for i in range(n)]
 
 
-def call(fetch_all, urls, limit):
-    """fetch_all(urls), or fetch_all(urls, limit) for the bounded ones."""
-    if fetch_all.__code__.co_argcount == 2:
-        return fetch_all(urls, limit)
-    return fetch_all(urls)
+def call(fetch_all, urls, limit, timeout=2.0, rate=0):
+    """fetch_all(urls), plus the `limit`, `timeout` or `rate` it asks for
+    by name (the bounded, timed and paced clients)."""
+    code = fetch_all.__code__
+    asks = code.co_varnames[1:code.co_argcount]
+    given = {"limit": limit, "timeout": timeout, "rate": rate}
+    return fetch_all(urls, **{name: given[name] for name in asks})
 
 
 def main(fetch_all, argv=None):
     args = parse(argv)
     urls = build_urls(args.url, args.n, args.delay, args.fail)
     start = time.perf_counter()
-    results = call(fetch_all, urls, args.concurrency)
+    results = call(fetch_all, urls, args.concurrency, args.client_timeout,
+                   args.rate)
     total = time.perf_counter() - start
     for text in results:
         print(text)

@@ -40,7 +40,9 @@ class Live:
                        send_buffer=config["WS_SEND_BUFFER"])
         self.servers = SlowServers()
         self.runs = RunManager(self.store, self.hub, self.servers, timeout=config["RUN_TIMEOUT"],
-                               default_workers=config["WORKERS"])
+                               default_workers=config["WORKERS"],
+                               pythons={"free-threaded": config["FREE_THREADED_PYTHON"],
+                                        "3.14": config["PYTHON_314"]})
         self.closing = threading.Lock()
         self.closed = False
 
@@ -85,6 +87,8 @@ def configure(app, config):
         DATABASE=os.path.join(app.instance_path, "concurrency-live.sqlite3"),
         RUN_TIMEOUT=600.0,  # a ceiling on every run's own `timeout`
         WORKERS=3,  # the slow server's workers when a run does not say
+        FREE_THREADED_PYTHON=None,  # cpu_threads_ft's interpreter (app.py finds or takes one)
+        PYTHON_314=None,  # cpu_interpreters' interpreter (app.py finds one)
         AUDIENCE_URLS=[],
         QUEUE_SIZE=1024,  # batches waiting for one socket before it is dropped as too slow
         WS_SEND_BUFFER=64 * 1024,  # bytes of kernel send buffer per socket (0: the kernel's)

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from runner.catalog import DEMOS
 from runner.params import ParamError, UnknownDemo
+from runner.pythons import unavailable
 
 from live import auth
 from live.runs import Busy, NotRunning
@@ -34,8 +35,11 @@ def refuse_cross_site():
 
 @bp.get("/demos")
 def demos():
-    """Every demo: id, title, summary, kind, defaults, module (and the parameters it uses)."""
-    return jsonify([demo.as_json() for demo in DEMOS.values()])
+    """Every demo: id, title, summary, kind, defaults, module (and the parameters it uses), and
+    `missing`: why this app cannot run it (an interpreter it needs is not here), or null."""
+    found = live().runs.pythons
+    return jsonify([{**demo.as_json(), "missing": unavailable(demo.python, found.get(demo.python))}
+                    for demo in DEMOS.values()])
 
 
 @bp.post("/runs")

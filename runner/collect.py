@@ -38,11 +38,14 @@ class Collector:
         i = self.numbers.pop(m["k"], None)
         who = m["actor"] if m["pid"] == self.pid else f"pid {m['pid']}"
         client = {"client_start": self.since_t0(m["cs"]), "client_end": self.since_t0(m["ce"])}
+        status = m.get("st")  # the HTTP status, when there was a response
         if m["err"] is not None:
             self.errors += 1
-            return {"type": "error", "i": i, "message": m["err"], **client, "actor": who}
+            return {"type": "error", "i": i, "message": m["err"], **client, "actor": who,
+                    "status": status}
         return {"type": "span", "i": i, **client, "server_start": self.since_t0(m["ss"]),
-                "server_end": self.since_t0(m["se"]), "worker": m["w"], "actor": who}
+                "server_end": self.since_t0(m["se"]), "worker": m["w"], "actor": who,
+                "status": status}
 
     def unfinished(self):
         """An error for each request that started but never ended (its worker was killed)."""

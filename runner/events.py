@@ -12,9 +12,9 @@ EVENTS = {
     "run_start": {},
     "span": {"i": (INT, False), "client_start": (NUM, False), "client_end": (NUM, False),
              "server_start": (NUM, False), "server_end": (NUM, False),
-             "worker": (STR, False), "actor": (STR, False)},
+             "worker": (STR, False), "actor": (STR, False), "status": (INT, False)},
     "error": {"i": (INT, False), "message": (STR, True), "client_start": (NUM, False),
-              "client_end": (NUM, False), "actor": (STR, False)},
+              "client_end": (NUM, False), "actor": (STR, False), "status": (INT, False)},
     "run_end": {"total": (NUM, False), "ideal": (NUM, False)},
 }
 

@@ -18,7 +18,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from runner import serve, trace
+from runner import pythons, serve, trace
 from runner.catalog import DEMOS, validate
 from demos.cli import build_urls, call, http_url
 from runner.collect import Collector, JsonWriter, Receiver, TableWriter
@@ -99,7 +99,8 @@ class Run:
             return None
         if kind == "script":
             return serve.start_gunicorn(self.params["workers"], port=8000)
-        return serve.start_server(self.params["server"], self.params["workers"])
+        return serve.start_server(self.params["server"], self.params["workers"],
+                                  self.params["rate"])
 
     def prepare(self):
         """Import the demo (outside the timed part) and return the call that runs it."""
@@ -118,7 +119,8 @@ class Run:
             "demos.client_threads")  # the socket servers' demo: n concurrent threads
         fail = p["fail"] if self.demo.kind == "client" else 0
         urls = build_urls(self.url, p["n"], p["delay"], fail)
-        return lambda: call(client.fetch_all, urls, p["concurrency"])
+        return lambda: call(client.fetch_all, urls, p["concurrency"], p["client_timeout"],
+                            p["rate"])
 
     def run_script(self):
         sys.argv = [str(self.script), *self.script_args]
@@ -177,6 +179,12 @@ def execute(run):
     done = threading.Event()
     try:
         run.collector.emit({"type": "run_start", "demo": run.name, "params": run.params})
+        missing = run.demo and pythons.problem(run.demo.python)
+        if missing:  # said on the slide instead of a result this interpreter cannot give
+            run.error(missing)
+            run.ideal = None  # no line to compare with a run that did not happen
+            run.end()
+            return 1
         threading.Thread(target=watch, args=(run, done), name="watchdog", daemon=True).start()
         with ExitStack() as stack:
             try:

@@ -87,7 +87,7 @@ def finish(key, start, who, url=None, status=None, headers=None, error=None):
     headers = headers or {}
     send({"e": "end", "k": key, "pid": os.getpid(), "actor": who, "cs": start, "ce": end,
           "ss": header_time(headers, "X-Server-Start"), "se": header_time(headers, "X-Server-End"),
-          "w": headers.get("X-Worker"), "err": error})
+          "w": headers.get("X-Worker"), "err": error, "st": status})
 
 
 def describe(error, url):

@@ -149,7 +149,10 @@
     const waiting = !!pending && pending.panel === node.dataset.panel && !(run && run.status === 'running');
     node.dataset.run = run ? run.id : '';
     node.dataset.status = waiting ? 'pending' : run ? run.status : 'idle';
-    setText(node.querySelector('.panel-status'), waiting ? 'starting…' : run ? statusText(run) : 'not run yet');
+    // A demo this machine cannot run (no free-threaded Python, say) says so before anyone presses Run.
+    const missing = demo && demo.missing;
+    node.dataset.missing = missing ? 'true' : 'false';
+    setText(node.querySelector('.panel-status'), waiting ? 'starting…' : run ? statusText(run) : missing || 'not run yet');
     showNumber(node.querySelector('.panel-total'), 'total ', run && run.total);
     showNumber(node.querySelector('.panel-ideal'), 'ideal ', run && run.ideal);
     showErrors(record, run);

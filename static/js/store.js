@@ -68,7 +68,7 @@
     if (run.errorKeys.has(key)) return;
     run.errorKeys.add(key);
     run.errors.push({i: error.i, message: String(error.message), client_start: error.client_start,
-                     client_end: error.client_end, actor: error.actor});
+                     client_end: error.client_end, actor: error.actor, status: error.status});
   }
 
   function endRun(run, message) {

@@ -207,6 +207,8 @@
       }
     }
     bar.classList.add('tl-failed');
+    // 429 Too Many Requests: the server refused to serve it (a rate limit), not a failure of it
+    bar.classList.toggle('tl-throttled', error.status === 429);
     bar.dataset.error = error.message;
     bar.title = (bar.dataset.tip ? bar.dataset.tip + '\n' : '#' + error.i + ': ') + error.message;
   };
