@@ -1,7 +1,8 @@
 """concurrency-live: serve the deck app with gunicorn's gthread worker, in one worker process.
 
     python app.py [--host 0.0.0.0] [--port 5000] [--deck slides/<name>.md] [--workers 3]
-                  [--presenter-token TOKEN] [--instance DIR]
+                  [--presenter-token TOKEN] [--instance DIR] [--replay-from FILE]
+    python app.py export [--deck FILE] [--instance DIR] [--out DIR] [--notes] [--no-pdf]
 
 On start it launches the embedded slow server, then prints the presenter URL (with its token),
 the audience URL for every local address with a QR code, and last `Serving on http://HOST:PORT`.
@@ -17,7 +18,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from runner.serve import ServerError
-from live import auth, close_app, create_app, netinfo
+from live import auth, close_app, create_app, default_deck, export, netinfo
+from live.replay import open_database
 
 __all__ = ["create_app", "main"]
 THREADS = 1000  # each WebSocket holds one thread: room for a full audience
@@ -48,8 +50,18 @@ def token(text):
     return text
 
 
+def database_file(text):
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no database file {text}")
+    return path.resolve()
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Serve the live concurrency deck.")
+    commands = parser.add_subparsers(dest="command", metavar="{export}")
+    export.add_arguments(commands.add_parser(
+        "export", help="write the handout: index.html, a PDF and trace files"), deck_file)
     parser.add_argument("--host", default="0.0.0.0", help="address to bind (default: all)")
     parser.add_argument("--port", type=bounded_int(0, 65535), default=5000,
                         help="port to bind; 0 picks a free one")
@@ -63,6 +75,8 @@ def parse_args(argv=None):
                         help="batches of frames queued per viewer before a slow one is dropped")
     parser.add_argument("--run-timeout", type=bounded_int(1, 600), default=600,
                         help="ceiling in seconds on any run's own timeout")
+    parser.add_argument("--replay-from", type=database_file, metavar="FILE",
+                        help="a rehearsal's database: recorded runs the presenter may replay")
     return parser.parse_args(argv)
 
 
@@ -176,12 +190,23 @@ def check_bind(host, port):
             sys.exit(f"app.py: error: cannot listen on {host}:{port}: {exc.strerror or exc}{hint}")
 
 
+def check_database(path):
+    try:
+        open_database(path).close()
+    except ValueError as exc:
+        sys.exit(f"app.py: error: --replay-from {exc}")
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.command == "export":
+        return export.main(args, default_deck)
     check_bind(args.host, args.port)
+    if args.replay_from:
+        check_database(args.replay_from)
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
-              "RUN_TIMEOUT": float(args.run_timeout)}
+              "RUN_TIMEOUT": float(args.run_timeout), "REPLAY_FROM": args.replay_from}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
     DeckServer(args, config).run()

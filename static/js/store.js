@@ -84,7 +84,7 @@
       store.active = message.active;
       (message.runs || []).forEach(mergeSummary);
       setSlide(message.slide, message.seq);
-      emit({kind: 'hello'});
+      emit({kind: 'hello', message: message});   // replay.js and handout.js read their state
     },
     slide: function (message) {
       if (setSlide(message.slide, message.seq)) emit({kind: 'slide'});
@@ -120,6 +120,10 @@
     // An event for a run we never saw start: fetch the rest of it.
     if (!run.detailed) store.loadRun(run.id);
   }
+
+  /* Another module's message type (replay, handout): handler(message). */
+  store.handle = function (type, handler) { handlers[type] = handler; };
+  store.emit = emit;
 
   store.apply = function (message) {
     const handler = message && handlers[message.type];
