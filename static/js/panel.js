@@ -189,6 +189,7 @@
     mounted.forEach(function (record) {
       if (update(record, now)) animating = true;
     });
+    CL.replay.showNote(mounted.map(function (record) { return record.node; }));
     if (animating) schedule();
   });
 

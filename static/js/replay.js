@@ -185,5 +185,18 @@
       }).catch(function (error) { CL.status.toast('replay: ' + error.message); });
     },
     stamp: stamp,
+    /* The status bar repeats a replay's label (outside the scaled slide, so it reads on a phone). */
+    showNote: function (nodes) {
+      if (CL.offline) return;
+      const bar = document.querySelector('.cl-bar');
+      if (!bar) return;
+      const shown = nodes.find(function (node) { return node.dataset.recorded === 'replay'; });
+      let note = bar.querySelector('.cl-replay-note');
+      if (!shown && !note) return;
+      if (!note) note = bar.insertBefore(CL.el('span', 'cl-replay-note'), bar.children[1] || null);
+      const text = shown ? '▶ ' + shown.querySelector('.panel-recorded').textContent : '';
+      if (note.textContent !== text) note.textContent = text;
+      note.hidden = !shown;
+    },
   };
 })();
