@@ -96,7 +96,8 @@
 
   CL.store.handle('handout', function (message) { setAllowed(message.download); });
   CL.store.on(function (change) {
-    if (change.kind === 'hello' && change.message && change.message.handout) setAllowed(change.message.handout.download);
+    const state = (change.kind === 'hello' && change.message) || (change.kind === 'runs' && change.state);
+    if (state && state.handout) setAllowed(state.handout.download);
   });
 
   CL.handout = {

@@ -131,7 +131,7 @@
 
   CL.store.handle('replay', function (message) { announced(message, 0); });
   CL.store.on(function (change) {
-    const hello = change.kind === 'hello' && change.message;
+    const hello = (change.kind === 'hello' && change.message) || (change.kind === 'runs' && change.state);
     if (!hello || !hello.replays) return;
     Object.keys(hello.replays).forEach(function (panel) {
       const info = hello.replays[panel];

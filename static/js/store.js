@@ -156,7 +156,7 @@
       if (setSlide(state.slide, state.seq)) emit({kind: 'slide'});
       const wanted = new Set(shownRunIds || []);
       if (state.active !== null && state.active !== undefined) wanted.add(state.active);
-      emit({kind: 'runs'});
+      emit({kind: 'runs', state: state});   // replay.js and handout.js read their state
       return Promise.all(Array.from(wanted).map(store.loadRun));
     }).catch(function (error) {
       emit({kind: 'problem', reason: 're-sync failed: ' + error.message});

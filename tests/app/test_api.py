@@ -16,7 +16,7 @@ def test_demos_lists_the_catalog(live_app, http):
 
 def test_state_has_slide_seq_active(live_app, http):
     body = http.get(f"{live_app.url}/api/state", timeout=10).json()
-    assert set(body) == {"slide", "seq", "active"}
+    assert set(body) == {"slide", "seq", "active", "replays", "now", "handout"}
     assert isinstance(body["slide"], int) and isinstance(body["seq"], int)
 
 
