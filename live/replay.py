@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, request
 
 from live import auth
+from live.api import PANEL
 from live.store import Store
 
 bp = Blueprint("replay", __name__, url_prefix="/api")
@@ -97,7 +98,6 @@ def start_replay():
     if not isinstance(body, dict):
         return fail(400, "the body must be a JSON object")
     demo, panel, params = body.get("demo"), body.get("panel"), body.get("params") or {}
-    from live.api import PANEL
     if not isinstance(demo, str) or not isinstance(panel, str) or not PANEL.fullmatch(panel) \
             or not isinstance(params, dict):
         return fail(400, "expected {demo, panel, params?} with a panel like p7")
