@@ -1,6 +1,7 @@
 """The handout of the full talk: press every demo panel of a deck on a real app, then export it.
 
     python -m bench.handout [--deck slides/talk.md] [--panels N] [--out DIR] [--no-pdf] [--repeat K]
+                            [--instance DIR [--reuse]]
 
 Starts `python app.py` on a fresh instance, presses the panels in order (as the Run button does:
 POST /api/runs with the panel's id), waits for each run to end, stops the app and times
@@ -119,13 +120,22 @@ def main(argv=None):
     parser.add_argument("--out", help="where to write the handout (default: a temporary folder)")
     parser.add_argument("--no-pdf", dest="pdf", action="store_false")
     parser.add_argument("--repeat", type=int, default=1, help="exports to time")
+    parser.add_argument("--instance", help="keep the recorded database here (default: temporary)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="do not press: export the runs already in --instance")
     args = parser.parse_args(argv)
     deck = Path(args.deck).resolve()
     with tempfile.TemporaryDirectory(prefix="bench-handout-") as scratch:
-        instance = Path(scratch) / "instance"
+        instance = Path(args.instance).resolve() if args.instance else Path(scratch) / "instance"
         out = Path(args.out).resolve() if args.out else Path(scratch) / "handout"
         started = time.perf_counter()
-        runs = record(deck, instance, args.panels)
+        if args.reuse:
+            from live.replay import open_database
+            reader = open_database(instance / "concurrency-live.sqlite3")
+            runs = [reader.run(summary["id"]) for summary in reader.runs()]
+            reader.close()
+        else:
+            runs = record(deck, instance, args.panels)
         pressing = time.perf_counter() - started
         exports = [export(deck, instance, out, args.pdf) for _ in range(args.repeat)]
         index = out / "index.html"

@@ -93,6 +93,7 @@ def test_pdf_has_one_page_per_slide_with_final_panels(recorded, audience_export,
     page = open_handout(audience_export)
     reader = PdfReader(audience_export / "handout.pdf")
     assert len(reader.pages) == page.locator(SLIDES).count()
+    assert (audience_export / "handout.pdf").stat().st_size < 2_000_000  # vectors, not hatch images
     slides = panel_slides(page)
     for run in recorded.runs:
         text = reader.pages[slides[run["panel"]]].extract_text()
