@@ -11,6 +11,8 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
+from runner.catalog import DEMOS
+
 from live import auth
 from live.api import PANEL
 from live.store import Store
@@ -101,6 +103,8 @@ def start_replay():
     if not isinstance(demo, str) or not isinstance(panel, str) or not PANEL.fullmatch(panel) \
             or not isinstance(params, dict):
         return fail(400, "expected {demo, panel, params?} with a panel like p7")
+    if demo not in DEMOS:
+        return fail(404, f"no demo {demo[:40]!r}")
     app = live()
     found = app.recordings.find(demo, panel, params)
     if found is None:

@@ -54,6 +54,8 @@ def test_replay_requests_are_checked(fallback_app, presenter_http, http):
     for body in ([], {"demo": "threads"}, {"demo": "threads", "panel": "../x"}):
         answer = presenter_http.post(url, json=body, timeout=10)
         assert answer.status_code == 400 and answer.json()["error"]
+    answer = presenter_http.post(url, json={"demo": "nope", "panel": "p4"}, timeout=10)
+    assert answer.status_code == 404 and "no demo" in answer.json()["error"]
     answer = presenter_http.post(url, json={"demo": "sync", "panel": "p4"}, timeout=10)
     assert answer.status_code == 404 and "no recorded run of sync" in answer.json()["error"]
 
