@@ -27,7 +27,7 @@ REMARK_JS = ROOT / "node_modules" / "remark-slide" / "out" / "remark.min.js"
 SCRIPTS = ["util", "store", "socket", "offline", "status", "timeline", "panel", "compare",
            "replay", "handout", "deck"]
 CROWD_TABLES = ("rounds", "votes")  # another branch adds them; embedded when they exist
-DATABASE_NAME = "concurrency-live.sqlite3"
+DATABASE_NAME = "concurrency-live.sqlite3"  # as live.configure names it in the instance folder
 HANDOUT_URL = "index.html"  # stands in for the audience URL: the handout names no host
 
 
@@ -87,24 +87,29 @@ def crowd(reader):
     return found
 
 
-def recorded_runs(reader):
-    """Every run in the shape of GET /api/runs/<id>, oldest first."""
-    return [reader.run(summary["id"]) for summary in reader.runs()]
+def recorded_runs(reader, latest=False):
+    """Every run in the shape of GET /api/runs/<id>, oldest first; with `latest` only the last
+    run of each panel (a database that also holds rehearsals stays small)."""
+    summaries = reader.runs()
+    if latest:
+        last = {(s["panel"] or s["demo"]): s for s in summaries}  # oldest first: the last wins
+        summaries = sorted(last.values(), key=lambda s: s["id"])
+    return [reader.run(summary["id"]) for summary in summaries]
 
 
-def handout_data(reader, deck_name, markdown, notes, exported_at=None):
+def handout_data(reader, deck_name, markdown, notes, latest=False, exported_at=None):
     return {"version": 1, "deck": deck_name, "edition": "presenter" if notes else "audience",
             "exported_at": exported_at or round(time.time(), 3), "markdown": markdown,
             "demos": [demo.as_json() for demo in DEMOS.values()],
-            "runs": recorded_runs(reader), "crowd": crowd(reader)}
+            "runs": recorded_runs(reader, latest), "crowd": crowd(reader)}
 
 
 def render_handout(deck, reader, notes=False, root=ROOT, remark=REMARK_JS, bench_dir=None,
-                   workers=3):
+                   workers=3, latest=False):
     """index.html of the handout as text."""
     deck = Path(deck)
     markdown = deck_markdown(deck, notes, root, bench_dir, workers)
-    data = handout_data(reader, deck.stem, markdown, notes)
+    data = handout_data(reader, deck.stem, markdown, notes, latest)
     styles, scripts = [], []
     for kind, path in page_assets(root, remark):
         try:
@@ -132,10 +137,10 @@ def trace_of(run):
     return None if make is None else make(run)
 
 
-def write_traces(reader, out):
+def write_traces(reader, out, latest=False):
     """traces/run-<id>.json for each run; returns (paths, note)."""
     paths = []
-    for run in recorded_runs(reader):
+    for run in recorded_runs(reader, latest):
         trace = trace_of(run)
         if trace is None:
             return paths, "traces skipped: runner/tracefile.py is not in this tree"
@@ -146,7 +151,7 @@ def write_traces(reader, out):
     return paths, None
 
 
-def export(deck, database, out, notes=False, pdf=True, log=print):
+def export(deck, database, out, notes=False, pdf=True, latest=False, log=print):
     """Write the handout into `out`; returns the paths written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -157,11 +162,11 @@ def export(deck, database, out, notes=False, pdf=True, log=print):
     try:
         started = time.perf_counter()
         index = out / "index.html"
-        index.write_text(render_handout(deck, reader, notes), encoding="utf-8")
+        index.write_text(render_handout(deck, reader, notes, latest=latest), encoding="utf-8")
         written = [index]
         log(f"{index} ({index.stat().st_size / 1e6:.2f} MB, "
             f"{time.perf_counter() - started:.2f} s)")
-        traces, note = write_traces(reader, out)
+        traces, note = write_traces(reader, out, latest)
         written += traces
         if note:
             log(note)
@@ -184,6 +189,8 @@ def add_arguments(parser, deck_file):
     parser.add_argument("--notes", action="store_true",
                         help="the presenter edition, with speaker notes")
     parser.add_argument("--no-pdf", dest="pdf", action="store_false", help="skip the PDF")
+    parser.add_argument("--latest", action="store_true",
+                        help="only the last run of each panel (default: every run)")
 
 
 def main(args, default_deck):
@@ -192,7 +199,7 @@ def main(args, default_deck):
     out = Path(args.out).resolve() if args.out else instance / "handout"
     deck = args.deck or default_deck()
     try:
-        export(deck, instance / DATABASE_NAME, out, args.notes, args.pdf)
+        export(deck, instance / DATABASE_NAME, out, args.notes, args.pdf, args.latest)
     except ExportError as exc:
         sys.exit(f"app.py export: error: {exc}")
     return 0

@@ -150,12 +150,13 @@
   });
 
   CL.replay = {
-    /* The replay a panel shows, unless a live run of it came after (a higher id than the
-       runs the server knew when the replay began). */
+    /* The replay a panel shows, unless a live run of that panel came after (a higher id than
+       the runs the server knew when the replay began). */
     runFor: function (panel, latest) {
       const replay = replays.get(panel);
       if (!replay) return null;
-      if (latest && !latest.replay && typeof latest.id === 'number' && latest.id > replay.afterRun) return null;
+      if (latest && !latest.replay && latest.panel === panel && typeof latest.id === 'number' &&
+          latest.id > replay.afterRun) return null;
       return replay.run;
     },
     /* "recorded <date>" for every run a page did not see live; '' for a live one. */

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from conftest import DECK, PRESSED, ROOT, embedded
+from conftest import DECK, PRESSED, ROOT, embedded, export
 
 SECRETS = ["handout-secret-note-31", "handout-secret-note-32"]
 
@@ -56,3 +56,18 @@ def test_export_refuses_with_one_line(tmp_path):
     done = subprocess.run([sys.executable, "app.py", "--port", "0", "--replay-from", str(bad)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "--replay-from" in done.stderr.strip().splitlines()[-1]
+
+
+def test_latest_keeps_only_the_last_run_of_each_panel(tmp_path):
+    from live.store import Store
+    from test_recordings import finish
+    store = Store(tmp_path / "concurrency-live.sqlite3")
+    try:
+        ids = [finish(store, "threads", "p1", {"n": 1}), finish(store, "threads", "p1", {"n": 2}),
+               finish(store, "thread_pool", "p2", {"n": 3})]
+    finally:
+        store.close()
+    every = export(DECK, tmp_path, tmp_path / "every", "--no-pdf")
+    latest = export(DECK, tmp_path, tmp_path / "latest", "--no-pdf", "--latest")
+    assert [run["id"] for run in embedded(every)["runs"]] == ids
+    assert [run["id"] for run in embedded(latest)["runs"]] == ids[1:]

@@ -117,6 +117,7 @@ def test_download_only_once_the_presenter_allows_it(fallback_app, screens, http)
     expect(audience.locator(".cl-download")).to_be_hidden()
     presenter.locator(".cl-allow").check()
     expect(audience.locator(".cl-download")).to_be_visible(timeout=WAIT_MS)
+    audience.screenshot(path=str(ARTIFACTS / "download-audience.png"))
     answer = http.get(url, timeout=30)
     assert answer.status_code == 200
     assert "attachment" in answer.headers["Content-Disposition"]
@@ -127,7 +128,6 @@ def test_download_only_once_the_presenter_allows_it(fallback_app, screens, http)
     presenter.locator(".cl-allow").uncheck()
     expect(audience.locator(".cl-download")).to_be_hidden(timeout=WAIT_MS)
     assert http.get(url, timeout=10).status_code == 403
-    audience.screenshot(path=str(ARTIFACTS / "download-audience.png"))
 
 
 def test_the_export_button_writes_and_offers_the_files(fallback_app, screens, http):
