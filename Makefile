@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup run test bench browser clean
+.PHONY: setup run test bench browser clean handout
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -28,6 +28,10 @@ run: setup
 
 test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The handout of the talk as presented (instance/ by default): index.html, the PDF, traces.
+handout: setup browser
+	$(PY) app.py export $(ARGS)
 
 bench: setup
 	$(PY) -m bench.fidelity

@@ -2,7 +2,8 @@
 
     python app.py [--host 0.0.0.0] [--port 5000] [--deck slides/<name>.md] [--workers 3]
                   [--presenter-token TOKEN] [--show-token] [--instance DIR]
-                  [--queue-size 1024] [--run-timeout 600]
+                  [--queue-size 1024] [--run-timeout 600] [--replay-from FILE]
+    python app.py export [--deck FILE] [--instance DIR] [--out DIR] [--notes] [--no-pdf]
 
 On start it launches the embedded slow server, writes the presenter URL (with its token) to
 <instance>/presenter-url.txt (owner-only) and prints where it is, then the audience URL for every
@@ -23,7 +24,8 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from runner import pythons
 from runner.serve import ServerError
-from live import auth, close_app, create_app, netinfo
+from live import auth, close_app, create_app, default_deck, export, netinfo
+from live.replay import open_database
 from live.store import Store
 
 __all__ = ["create_app", "main"]
@@ -55,8 +57,18 @@ def token(text):
     return text
 
 
+def database_file(text):
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no database file {text}")
+    return path.resolve()
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Serve the live concurrency deck.")
+    commands = parser.add_subparsers(dest="command", metavar="{export}")
+    export.add_arguments(commands.add_parser(
+        "export", help="write the handout: index.html, a PDF and trace files"), deck_file)
     parser.add_argument("--host", default="0.0.0.0", help="address to bind (default: all)")
     parser.add_argument("--port", type=bounded_int(0, 65535), default=5000,
                         help="port to bind; 0 picks a free one")
@@ -73,6 +85,8 @@ def parse_args(argv=None):
                         help="batches of frames queued per viewer before a slow one is dropped")
     parser.add_argument("--run-timeout", type=bounded_int(1, 600), default=600,
                         help="ceiling in seconds on any run's own timeout")
+    parser.add_argument("--replay-from", type=database_file, metavar="FILE",
+                        help="a rehearsal's database: recorded runs the presenter may replay")
     parser.add_argument("--free-threaded-python", metavar="PATH",
                         help="a free-threaded Python for cpu_threads_ft (default: python3.14t, "
                              "python3.13t or python3.13-nogil on PATH, if one works)")
@@ -247,15 +261,27 @@ def check_database(folder):
                  "it is: move it aside to start afresh, or pass --instance with another folder")
 
 
+def check_replay_from(path):
+    try:
+        open_database(path).close()
+    except ValueError as exc:
+        sys.exit(f"app.py: error: --replay-from {exc}")
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.command == "export":
+        return export.main(args, default_deck)
     check_bind(args.host, args.port)
     check_database(Path(args.instance) if args.instance else Path(__file__).parent / "instance")
+    if args.replay_from:
+        check_replay_from(args.replay_from)
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
               "RUN_TIMEOUT": float(args.run_timeout),
               "FREE_THREADED_PYTHON": args.free_threaded[0],
-              "PYTHON_314": pythons.find_python314(args.free_threaded)}
+              "PYTHON_314": pythons.find_python314(args.free_threaded),
+              "REPLAY_FROM": args.replay_from}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
     DeckServer(args, config).run()

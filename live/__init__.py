@@ -5,6 +5,7 @@ Its services (store, hub, slow servers, run manager) live in app.extensions["liv
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask, jsonify, request
@@ -12,6 +13,7 @@ from flask import Flask, jsonify, request
 from live import auth
 from live.hub import Hub
 from live.ratelimit import DEFAULT_LIMITS
+from live.replay import Recordings, replays
 from live.runs import RunManager
 from live.servers import SlowServers
 from live.store import Store
@@ -43,6 +45,7 @@ class Live:
                                default_workers=config["WORKERS"],
                                pythons={"free-threaded": config["FREE_THREADED_PYTHON"],
                                         "3.14": config["PYTHON_314"]})
+        self.recordings = Recordings(self.store, config.get("REPLAY_FROM"))
         self.closing = threading.Lock()
         self.closed = False
 
@@ -50,12 +53,26 @@ class Live:
         """hello for a socket of `role`, as a function of the seq it is consistent with."""
         def hello(seq):
             return {"type": "hello", "role": role, "slide": self.store.slide(), "seq": seq,
-                    "active": self.store.active(), "runs": self.store.runs()}
+                    "active": self.store.active(), "runs": self.store.runs(), **self.extras()}
         return hello
+
+    def extras(self):
+        """The state beyond slide and runs: replays on show and whether the handout may be
+        downloaded (`now` lets a late viewer place a replay that is going on)."""
+        return {"replays": replays(self.store), "now": round(time.time(), 6),
+                "handout": {"download": self.store.get_state("handout_download", False)}}
+
+    def publish_state(self, kind, fields, key, update, default):
+        """Broadcast {type: kind, **fields}; keep update(old, stamped message) as state `key`."""
+        def persist(message):
+            value = update(self.store.get_state(key, default), message)
+            self.store.write([self.store.set_state(key, value),
+                              self.store.set_state("seq", message["seq"])])
+        return self.hub.publish({"type": kind, **fields}, persist=persist)
 
     def state(self):
         return self.hub.snapshot(lambda seq: {"slide": self.store.slide(), "seq": seq,
-                                              "active": self.store.active()})
+                                              "active": self.store.active(), **self.extras()})
 
     def goto(self, slide):
         """Move everyone to `slide` (0-based); a goto to where we are changes nothing."""
@@ -72,6 +89,7 @@ class Live:
             self.hub.close_all()
             self.runs.close()
             self.servers.stop_all()
+            self.recordings.close()
             self.store.close()
             self.closed = True
 
@@ -90,6 +108,8 @@ def configure(app, config):
         FREE_THREADED_PYTHON=None,  # cpu_threads_ft's interpreter (app.py finds or takes one)
         PYTHON_314=None,  # cpu_interpreters' interpreter (app.py finds one)
         AUDIENCE_URLS=[],
+        REPLAY_FROM=None,  # a rehearsal's database: recorded runs to replay (--replay-from)
+        HANDOUT_DIR=os.path.join(app.instance_path, "handout"),  # the Export button writes here
         QUEUE_SIZE=1024,  # batches waiting for one socket before it is dropped as too slow
         WS_SEND_BUFFER=64 * 1024,  # bytes of kernel send buffer per socket (0: the kernel's)
         RATE_LIMITS=DEFAULT_LIMITS,
@@ -107,7 +127,7 @@ def configure(app, config):
 
 def secure(response):
     """Only this host, for everything (remark sets inline styles, hence style-src)."""
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers.setdefault("Content-Security-Policy", CSP)  # the handout brings its own
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -143,10 +163,12 @@ def create_app(config=None):
         app.register_error_handler(code, error_json)
     app.register_error_handler(auth.TooManyGuesses, too_many_guesses)
 
-    from live import api, deck, ws
+    from live import api, deck, handout, replay, ws
     app.register_blueprint(deck.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ws.bp)
+    app.register_blueprint(replay.bp)
+    app.register_blueprint(handout.bp)
     return app
 
 

@@ -84,7 +84,7 @@
       store.active = message.active;
       (message.runs || []).forEach(mergeSummary);
       setSlide(message.slide, message.seq);
-      emit({kind: 'hello'});
+      emit({kind: 'hello', message: message});   // replay.js and handout.js read their state
     },
     slide: function (message) {
       if (setSlide(message.slide, message.seq)) emit({kind: 'slide'});
@@ -121,6 +121,10 @@
     if (!run.detailed) store.loadRun(run.id);
   }
 
+  /* Another module's message type (replay, handout): handler(message). */
+  store.handle = function (type, handler) { handlers[type] = handler; };
+  store.emit = emit;
+
   store.apply = function (message) {
     const handler = message && handlers[message.type];
     if (handler) handler(message);
@@ -152,7 +156,7 @@
       if (setSlide(state.slide, state.seq)) emit({kind: 'slide'});
       const wanted = new Set(shownRunIds || []);
       if (state.active !== null && state.active !== undefined) wanted.add(state.active);
-      emit({kind: 'runs'});
+      emit({kind: 'runs', state: state});   // replay.js and handout.js read their state
       return Promise.all(Array.from(wanted).map(store.loadRun));
     }).catch(function (error) {
       emit({kind: 'problem', reason: 're-sync failed: ' + error.message});

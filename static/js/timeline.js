@@ -64,7 +64,8 @@
     this.root.classList.toggle('tl-dense', dense);
     this.dense = dense;
     if (!run) {
-      const hint = CL.role === 'presenter' ? 'No run yet: press Run.' : 'Waiting for the presenter to run this demo.';
+      const hint = CL.offline ? 'Not run during the talk.'
+        : CL.role === 'presenter' ? 'No run yet: press Run.' : 'Waiting for the presenter to run this demo.';
       this.plot.appendChild(CL.el('div', 'tl-empty', hint));
     }
     this.setRows(run ? run.params.n || 1 : 1);
