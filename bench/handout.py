@@ -19,43 +19,11 @@ from pathlib import Path
 
 import requests
 
-from bench.app_process import AppProcess
-from live.remarkdown import lex
+from harness.app_process import AppProcess
+from harness.panels import demo_panels, press
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-handout-token-7f3e"
-SLACK = 60.0
-
-
-def demo_panels(deck):
-    """(panel id, demo, raw params) of every ![:demo] of the deck, numbered as the app does."""
-    found = []
-
-    def walk(tokens):
-        for token in tokens:
-            if token.kind == "content":
-                walk(token.children)
-            elif token.kind == "macro" and token.name == "demo":
-                params = dict(arg.split("=", 1) for arg in token.args if "=" in arg)
-                found.append((f"p{len(found) + 1}", token.value.strip(),
-                              {k.strip(): v.strip() for k, v in params.items()}))
-    walk(lex(Path(deck).read_text(encoding="utf-8")))
-    return found
-
-
-def press(app, session, panel, demo, params):
-    """POST a run as the panel's Run button does, wait for its end; returns the run."""
-    response = session.post(f"{app.url}/api/runs", json={"demo": demo, "panel": panel, **params},
-                            timeout=10)
-    response.raise_for_status()
-    run_id = response.json()["id"]
-    give_up = time.monotonic() + float(params.get("timeout", 60)) + SLACK
-    while time.monotonic() < give_up:
-        run = session.get(f"{app.url}/api/runs/{run_id}", timeout=10).json()
-        if run["status"] not in ("running",):
-            return run
-        time.sleep(0.1)  # polling a condition with a deadline
-    raise RuntimeError(f"run {run_id} of {demo} did not end")
 
 
 def record(deck, instance, limit=None):
@@ -65,7 +33,7 @@ def record(deck, instance, limit=None):
     try:
         with requests.Session() as session:
             session.headers["Authorization"] = f"Bearer {TOKEN}"
-            for panel, demo, params in demo_panels(deck)[:limit]:
+            for panel, demo, params in demo_panels(app, deck)[:limit]:
                 runs.append(press(app, session, panel, demo, params))
     finally:
         app.stop()

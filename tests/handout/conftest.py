@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from bench.handout import demo_panels, press
+from harness.panels import demo_panels, press
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -41,25 +41,25 @@ def embedded(folder):
     return json.loads(EMBEDDED.search(text).group(1))
 
 
-@pytest.fixture(scope="session")
-def recorded(app_factory):
-    app = app_factory("--deck", str(DECK))
+@pytest.fixture(scope="module")
+def recorded(module_app_factory):
+    app = module_app_factory("--deck", str(DECK))
     runs = []
     with requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {app.token}"
-        for panel, demo, params in demo_panels(DECK)[:PRESSED]:
+        for panel, demo, params in demo_panels(app, DECK)[:PRESSED]:
             ended = press(app, session, panel, demo, params)
             runs.append(session.get(f"{app.url}/api/runs/{ended['id']}", timeout=10).json())
     return SimpleNamespace(app=app, deck=DECK, runs=runs,
                            database=app.instance / "concurrency-live.sqlite3")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def audience_export(recorded, tmp_path_factory):
     return export(DECK, recorded.app.instance, tmp_path_factory.mktemp("audience"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def presenter_export(recorded, tmp_path_factory):
     return export(DECK, recorded.app.instance, tmp_path_factory.mktemp("presenter"),
                   "--notes", "--no-pdf")

@@ -17,8 +17,8 @@ WAIT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
-def fallback_app(app_factory, recorded):
-    return app_factory("--deck", str(DECK), "--replay-from", str(recorded.database))
+def fallback_app(module_app_factory, recorded):
+    return module_app_factory("--deck", str(DECK), "--replay-from", str(recorded.database))
 
 
 @pytest.fixture(scope="module")
