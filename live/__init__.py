@@ -129,7 +129,8 @@ def create_app(config=None):
     for code in (400, 403, 404, 405, 409, 413, 415, 500):
         app.register_error_handler(code, error_json)
 
-    from live import api, deck, ws
+    from live import api, assets, deck, ws
+    assets.init_app(app)  # hashed, precompressed assets; every other text response compressed
     app.register_blueprint(deck.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ws.bp)
