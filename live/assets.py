@@ -43,7 +43,7 @@ ENCODINGS = ("br", "gzip")  # in the server's order of preference
 # and compressed together (a plain-http phone gets 6 KB less). Add a new script here.
 BUNDLES = {
     "js/all.js": ("js/util.js", "js/store.js", "js/socket.js", "js/status.js", "js/timeline.js",
-                  "js/panel.js", "js/compare.js", "js/deck.js"),
+                  "js/panel.js", "js/compare.js", "js/reader.js", "js/deck.js"),
 }
 CSS = ("css/deck.css",)
 TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
