@@ -9,6 +9,7 @@
     presenter_http    a requests.Session sending `Authorization: Bearer <token>`
     chromium          one headless Chromium for the whole session (Playwright's sync API allows
                       one instance at a time, so tests/browser and tests/deck share it)
+    devices           Playwright's device descriptors by name, ready for a Chromium context
 """
 import pytest
 import requests
@@ -73,12 +74,24 @@ def presenter_http(live_app):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium for every browser test; a context per viewer keeps them apart."""
+def playwright_driver():
+    """Playwright's sync API, once for the session (it allows one instance at a time)."""
     from playwright.sync_api import sync_playwright
-
-    from headless import launch
     with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_driver):
+    """One headless Chromium for every browser test; a context per viewer keeps them apart."""
+    from headless import launch
+    browser = launch(playwright_driver)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def devices(playwright_driver):
+    """Playwright's device descriptors ("iPhone 13", "Pixel 7", ...), for a Chromium context."""
+    return {name: {key: value for key, value in device.items() if key != "default_browser_type"}
+            for name, device in playwright_driver.devices.items()}
