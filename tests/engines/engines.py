@@ -127,8 +127,10 @@ class FirefoxPage:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "FIREFOX": FIREFOX})
         self.errors = []
-        threading.Thread(target=self.read_answers, daemon=True).start()
-        threading.Thread(target=self.read_errors, daemon=True).start()
+        self.readers = [threading.Thread(target=self.read_answers, daemon=True),
+                        threading.Thread(target=self.read_errors, daemon=True)]
+        for reader in self.readers:
+            reader.start()
         ready = self.answer(60)
         if "ready" not in ready:
             raise RuntimeError(f"firefox bridge did not start: {ready} {''.join(self.errors)[-2000:]}")
@@ -180,11 +182,18 @@ class FirefoxPage:
         if self.process.poll() is None:
             try:
                 self.process.stdin.write(json.dumps({"op": "close"}) + "\n")
-                self.process.stdin.close()
+                self.process.stdin.flush()
                 self.process.wait(30)
             except (OSError, subprocess.TimeoutExpired):
                 self.process.kill()
                 self.process.wait()
+        for reader in self.readers:
+            reader.join(10)   # they end at the pipes' end, now the bridge has exited
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            try:
+                pipe.close()
+            except OSError:
+                pass
 
 
 ENGINES = {"webkit": WebKitPage, "firefox": FirefoxPage}
