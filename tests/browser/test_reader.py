@@ -2,10 +2,12 @@
 audience sees it: the *effective* size of text is its computed font size times the element's
 on-screen scale. Phones are Playwright's device descriptors (iPhone 13, Pixel 7) in Chromium
 (Playwright's own WebKit is not available here; tests/engines drives Debian's WebKitGTK)."""
+import os
+
 import pytest
 from playwright.sync_api import expect
 
-from browsing import ARTIFACTS, HERE, PROJECTOR, ROOT, VISIBLE, Viewer
+from browsing import HERE, PROJECTOR, ROOT, VISIBLE, Viewer
 
 pytestmark = pytest.mark.browser
 
@@ -128,7 +130,7 @@ def test_phone_upright_reads_every_slide_at_phone_size(chromium, devices, reader
         assert label["y"] + label["height"] <= bar["y"] + 1
     assert phone.page.evaluate(WIDE) <= 0
     shoot(phone, f"reader-{slug}-run.png")
-    if name == "iPhone 13":
+    if name == "iPhone 13" and os.environ.get("UPDATE_SCREENSHOT"):   # as tests/browser/test_runs.py
         phone.page.screenshot(path=str(README_PHONE))
 
     show(finished, phone, DENSE)   # 40 rows: no labels, the axis still readable
