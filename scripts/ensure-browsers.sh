@@ -11,14 +11,14 @@ missing=()
 command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=ja 2>/dev/null)" ] || missing+=(fonts-ipafont-gothic)
 [ -x /usr/bin/WebKitWebDriver ] || missing+=(webkit2gtk-driver)
 [ -x "$MINIBROWSER" ] || missing+=(libwebkit2gtk-4.1-0)
-command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb xauth)
+{ command -v Xvfb && command -v xvfb-run; } >/dev/null 2>&1 || missing+=(xvfb xauth)
 [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   echo "Installing for the browser tests: ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   [ -x "$MINIBROWSER" ] || { echo "no MiniBrowser at $MINIBROWSER after installing" >&2; exit 1; }
   exit 0
 fi
