@@ -7,8 +7,8 @@
 A hashed URL names one content for ever, so it is served `Cache-Control: public,
 max-age=31536000, immutable` and a phone that reloads asks only for the page and the deck. Each
 file is compressed once per content (brotli 11 and zopfli's gzip, on first use, under a lock so that a
-room opening the page at once waits for one compression; the first page out starts compressing
-them all), kept on disk by content hash for the next start (ASSET_CACHE), then served from
+room opening the page at once waits for one compression; the app starts compressing them all
+as it is set up), kept on disk by content hash for the next start (ASSET_CACHE), then served from
 memory by what the client accepts. Any other hash, or a name that is not an asset, is a 404.
 
 Every other text response (pages, the deck's markdown, JSON) is compressed per response by
@@ -186,11 +186,11 @@ class Assets:
         asset = self.get(name)
         if asset is None:
             raise KeyError(f"no asset {name!r}")
-        self.warm_soon()
         return asset.url
 
     def warm_soon(self):
-        """The first page out means its assets are asked for next: compress them meanwhile."""
+        """Compress (or read from the cache) in a thread of its own, once, at set-up; a file
+        edited later is compressed when it is first asked for."""
         with self.lock:
             if self.warmer is None:
                 self.warmer = threading.Thread(target=self.warm, name="assets-warm", daemon=True)
@@ -275,6 +275,7 @@ def init_app(app):
     app.extensions["assets"] = Assets(app.static_folder,
                                       {"vendor/remark.min.js": app.config["REMARK_JS"]},
                                       app.config["ASSET_CACHE"])
+    app.extensions["assets"].warm_soon()  # set-up: compressed (or read from the cache) before a room asks
     app.jinja_env.globals["asset_url"] = url
     for key, value in COMPRESS_CONFIG.items():
         app.config.setdefault(key, value)

@@ -119,7 +119,7 @@ def test_assets_are_compressed_once_not_per_request(monkeypatch, tmp_path):
 def compressed_once(app, client, monkeypatch, tmp_path):
     url = next(url for url in page_assets(client) if "/vendor/" in url)
     client.get(url, headers={"Accept-Encoding": "br"})
-    app.extensions["assets"].warmer.join(60)   # the first page started compressing everything
+    app.extensions["assets"].warmer.join(60)   # set-up started compressing everything
     calls = []
     monkeypatch.setattr(assets, "compress", lambda data, name: calls.append(name) or b"")
     remark = app.config["REMARK_JS"].read_bytes()
