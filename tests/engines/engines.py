@@ -14,7 +14,6 @@ import queue
 import shutil
 import subprocess
 import threading
-import time
 import warnings
 from pathlib import Path
 
@@ -99,11 +98,14 @@ class WebKitPage:
         return self.driver.execute_script(f"return ({expression});")
 
     def wait(self, expression, timeout=WAIT_S):
-        give_up = time.monotonic() + timeout
-        while not self.evaluate(expression):
-            if time.monotonic() > give_up:
-                raise TimeoutError(f"webkit: still false after {timeout} s: {expression}")
-            time.sleep(POLL_S)  # polling the page over WebDriver: there is no push to wait on
+        """WebDriver has no push: selenium's own wait asks the page every POLL_S."""
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support.ui import WebDriverWait
+        try:
+            WebDriverWait(self.driver, timeout, poll_frequency=POLL_S).until(
+                lambda _driver: self.evaluate(expression))
+        except TimeoutException:
+            raise TimeoutError(f"webkit: still false after {timeout} s: {expression}") from None
 
     def close(self):
         try:
