@@ -17,11 +17,11 @@ $(VENV)/.installed: requirements.txt
 
 # Front-end libraries come from npm (package-lock.json), never from a CDN.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 browser:
-	@scripts/ensure-chromium.sh
+	@scripts/ensure-browsers.sh
 
 run: setup
 	$(PY) app.py $(ARGS)

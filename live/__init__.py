@@ -163,7 +163,8 @@ def create_app(config=None):
         app.register_error_handler(code, error_json)
     app.register_error_handler(auth.TooManyGuesses, too_many_guesses)
 
-    from live import api, deck, handout, replay, ws
+    from live import api, assets, deck, handout, replay, ws
+    assets.init_app(app)  # hashed, precompressed assets; every other text response compressed
     app.register_blueprint(deck.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ws.bp)

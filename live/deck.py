@@ -1,9 +1,10 @@
-"""Blueprint: the audience and presenter pages, the deck markdown with its directives expanded
-(speaker notes only for the presenter), and remark itself from node_modules."""
+"""Blueprint: the audience and presenter pages and the deck markdown with its directives expanded
+(speaker notes only for the presenter). Both revalidate (ETag, `no-cache`): a phone that reloads
+gets 304s for them and takes its hashed assets (live/assets.py) from its cache unasked."""
 import re
 
 from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
-                   request, send_from_directory, url_for)
+                   request, url_for)
 
 from live import auth, netinfo
 from live.directives import Context, expand_deck
@@ -41,7 +42,15 @@ def page(role):
     response = make_response(render_template(
         "deck.html", role=role, deck=name, deck_url=url_for("deck.markdown", name=name),
         deck_names=sorted(deck_paths())))
-    response.headers["Cache-Control"] = "no-store"
+    return revalidated(response, private=role == "presenter")
+
+
+def revalidated(response, private=False):
+    """Cached, but asked again every time: an ETag of the content, so an unchanged one is a 304.
+    (flask-compress tags the ETag with the encoding and answers If-None-Match.)"""
+    response.headers["Cache-Control"] = "private, no-cache" if private else "no-cache"
+    response.vary.add("Cookie")
+    response.add_etag()
     return response
 
 
@@ -87,12 +96,4 @@ def markdown(name):
     text = expand_deck(source, context(path.parent), notes=auth.is_presenter(request))
     response = make_response(text)
     response.headers["Content-Type"] = "text/markdown; charset=utf-8"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/vendor/remark.min.js")
-def remark():
-    """remark.js from the npm package (never from a CDN)."""
-    path = current_app.config["REMARK_JS"]
-    return send_from_directory(path.parent, path.name, mimetype="text/javascript")
+    return revalidated(response, private=auth.is_presenter(request))

@@ -18,14 +18,22 @@ from jinja2 import Environment, FileSystemLoader
 
 from runner.catalog import DEMOS, validate
 
+from live.assets import BUNDLES
 from live.directives import Context, expand_deck
 from live.replay import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def stem(path):
+    """"js/socket.js" -> "socket"."""
+    return Path(path).stem
+
+
 REMARK_JS = ROOT / "node_modules" / "remark-slide" / "out" / "remark.min.js"
-#: our scripts in the handout, in the order the live page loads them, offline.js after socket.js
-SCRIPTS = ["util", "store", "socket", "offline", "status", "timeline", "panel", "compare",
-           "replay", "handout", "deck"]
+#: our scripts in the handout: the live page's bundle (live/assets.py), offline.js after socket.js
+SCRIPTS = [name for path in BUNDLES["js/all.js"]
+           for name in ([stem(path), "offline"] if stem(path) == "socket" else [stem(path)])]
 CROWD_TABLES = ("rounds", "votes")  # another branch adds them; embedded when they exist
 DATABASE_NAME = "concurrency-live.sqlite3"  # as live.configure names it in the instance folder
 HANDOUT_URL = "index.html"  # stands in for the audience URL: the handout names no host

@@ -19,6 +19,7 @@ WebSocket, runs, faults and browsers. Every app is stopped when its test (or mod
 Slow servers for the engine and slide-file tests (module-wide, stopped after the module):
     slow_server       gunicorn -w 3 serving demos.slow_server:app on a free port
     async_server      the aiohttp slow server on a free port
+    devices           Playwright's device descriptors by name, ready for a Chromium context
 """
 from contextlib import ExitStack
 
@@ -120,15 +121,27 @@ def presenter_http(live_app):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium for every browser test; a context per viewer keeps them apart."""
+def playwright_driver():
+    """Playwright's sync API, once for the session (it allows one instance at a time)."""
     from playwright.sync_api import sync_playwright
-
-    from harness.headless import launch
     with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_driver):
+    """One headless Chromium for every browser test; a context per viewer keeps them apart."""
+    from harness.headless import launch
+    browser = launch(playwright_driver)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def devices(playwright_driver):
+    """Playwright's device descriptors ("iPhone 13", "Pixel 7", ...), for a Chromium context."""
+    return {name: {key: value for key, value in device.items() if key != "default_browser_type"}
+            for name, device in playwright_driver.devices.items()}
 
 
 @pytest.fixture(scope="module")

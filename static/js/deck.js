@@ -126,20 +126,26 @@
     }
   }
 
-  /* remark turns every tap into a slide change: none while following, none on our controls. */
+  /* remark turns every tap into a slide change: none while following, none on our controls, and
+     none in the reader view, where a finger scrolls the page (remark would cancel every touchmove);
+     the reader view has its own back and forward buttons. */
   function onTouch(event) {
     const target = event.target;
-    if ((!isPresenter && following) || (target.closest && target.closest(UI))) event.stopPropagation();
+    if ((!isPresenter && following) || CL.reader.active() || (target.closest && target.closest(UI))) {
+      event.stopPropagation();
+    }
   }
 
   function ready(created) {
     slideshow = created;
     slideshow.on('showSlide', onShowSlide);
     slideshow.on('afterShowSlide', function () {
+      CL.reader.slideShown();
       CL.panel.renderVisible();
       CL.compare.renderVisible();
     });
     CL.status.start();
+    CL.reader.start();
     CL.panel.start();
     CL.panel.renderVisible();
     CL.compare.renderVisible();
