@@ -8,37 +8,13 @@
     handout_page       open_handout(folder, viewport) -> a page on folder/index.html from disk,
                        every http/https request refused and recorded in page.refused
 """
-import json
-import re
-import subprocess
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
 
+from handoutkit import DECK, PRESSED, export
 from harness.panels import demo_panels, press
-
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-DECK = HERE / "decks" / "handout.md"
-PRESSED = 3  # the fourth panel stays unrun: the handout must say so
-EMBEDDED = re.compile(r'<script type="application/json" id="cl-offline">(.*?)</script>', re.S)
-
-
-def export(deck, instance, out, *flags):
-    done = subprocess.run([sys.executable, "app.py", "export", "--deck", str(deck),
-                           "--instance", str(instance), "--out", str(out), *flags],
-                          cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr
-    return out
-
-
-def embedded(folder):
-    """The data the handout carries."""
-    text = (Path(folder) / "index.html").read_text(encoding="utf-8")
-    return json.loads(EMBEDDED.search(text).group(1))
 
 
 @pytest.fixture(scope="module")

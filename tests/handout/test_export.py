@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from conftest import DECK, PRESSED, ROOT, embedded, export
+from handoutkit import DECK, PRESSED, ROOT, embedded, export
 
 SECRETS = ["handout-secret-note-31", "handout-secret-note-32"]
 

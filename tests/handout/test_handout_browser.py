@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from conftest import PRESSED, ROOT
+from handoutkit import PRESSED, ROOT
 
 pytestmark = pytest.mark.browser
 SLIDES = ".remark-slides-area > .remark-slide-container"

@@ -8,7 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from conftest import DECK
+from handoutkit import DECK
 from test_handout_browser import ARTIFACTS, PHONE, VISIBLE, bars, go, panel_slides
 from test_export import SECRETS
 
