@@ -143,7 +143,6 @@ def test_the_new_clients_take_their_options_by_hand(slow_server, module):
 
 
 def test_without_a_free_threaded_python_the_run_says_so_and_shows_nothing():
-    pytest.importorskip("sys")
     if not getattr(sys, "_is_gil_enabled", lambda: True)():
         pytest.skip("this interpreter is free-threaded: cpu_threads_ft really runs")
     result = run_runner("cpu_threads_ft")
