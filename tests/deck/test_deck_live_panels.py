@@ -94,7 +94,8 @@ def test_the_structured_concurrency_panels_draw_what_their_slides_say(
         chromium, deck_app, presenter_token, title, status, failed, served, says):
     context, page, watch = open_deck(chromium, deck_app, "talk", "presenter", presenter_token)
     try:
-        assert run_slide(page, slide_index(title)) == status
+        got = run_slide(page, slide_index(title))
+        assert got == status, page.locator(f"{PANEL} .panel-errors").inner_text()
         assert page.locator(f"{PANEL} .tl-bar.tl-failed").count() == failed
         assert page.locator(f"{PANEL} .tl-bar:not(.tl-failed)").count() == served
         if says:  # what the notes tell the presenter to read out is on screen, on top
