@@ -117,9 +117,13 @@
   }
 
   function showErrors(record, run) {
-    const errors = run ? run.errors : [];
-    if (record.errorsShown === errors.length) return;
-    record.errorsShown = errors.length;
+    const all = run ? run.errors : [];
+    if (record.errorsShown === all.length) return;
+    record.errorsShown = all.length;
+    // Run-level lines first ("the demo raised ..."): they sum the run up, and a long list of
+    // request errors (a TaskGroup's cancellations) must not push them out of sight.
+    const errors = all.filter(function (e) { return typeof e.i !== 'number'; })
+      .concat(all.filter(function (e) { return typeof e.i === 'number'; }));
     const items = errors.slice(0, SHOWN_ERRORS).map(function (error) {
       const where = typeof error.i === 'number' ? '#' + error.i + ': ' : 'run: ';
       return CL.el('li', 'panel-error', where + error.message);

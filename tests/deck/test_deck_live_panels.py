@@ -81,3 +81,30 @@ def test_the_gil_slide_says_what_is_missing_before_run(chromium, deck_app, prese
     finally:
         context.close()
     assert not watch.problems
+
+
+@pytest.mark.parametrize("title, status, failed, served, says", [
+    ("gather: one failure, the others run on", "failed", 1, 4, "the demo raised Client"),
+    ("TaskGroup: one failure cancels the rest", "failed", 5, 0, "the demo raised ExceptionGroup"),
+    ("Question 2, the asyncio answer", "failed", 3, 0, "the demo raised TimeoutError"),
+    ("Blocking in async: the loop stops", "done", 0, 9, None),
+    ("asyncio.to_thread: concurrency back", "done", 0, 9, None),
+])
+def test_the_structured_concurrency_panels_draw_what_their_slides_say(
+        chromium, deck_app, presenter_token, title, status, failed, served, says):
+    context, page, watch = open_deck(chromium, deck_app, "talk", "presenter", presenter_token)
+    try:
+        got = run_slide(page, slide_index(title))
+        assert got == status, page.locator(f"{PANEL} .panel-errors").inner_text()
+        assert page.locator(f"{PANEL} .tl-bar.tl-failed").count() == failed
+        assert page.locator(f"{PANEL} .tl-bar:not(.tl-failed)").count() == served
+        if says:  # what the notes tell the presenter to read out is on screen, on top
+            first = page.locator(f"{PANEL} .panel-errors li").first
+            assert first.is_visible() and says in first.inner_text()
+        (ARTIFACTS.parent / "lessons").mkdir(parents=True, exist_ok=True)
+        name = title.split(":")[0].replace(" ", "-").replace(",", "").lower()
+        page.locator(".remark-visible .remark-slide-scaler").screenshot(
+            path=ARTIFACTS.parent / "lessons" / f"{name}.png")
+    finally:
+        context.close()
+    assert not watch.problems

@@ -110,7 +110,8 @@ def test_the_slow_server_answers_429_beyond_its_rate(start):
                                                            timeout=10), range(9)))
         codes = [answer.status_code for answer in answers]
         # one bucket for the whole server: three workers each counting alone would pass 9
-        assert codes.count(200) in (3, 4) and codes.count(429) == 9 - codes.count(200)
+        # (a burst of 3, plus what refills while the others wait for a worker)
+        assert 3 <= codes.count(200) <= 5 and codes.count(429) == 9 - codes.count(200)
         assert all(int(a.headers["Retry-After"]) >= 1 for a in answers if a.status_code == 429)
         assert session.get(server.url + "?delay=0&probe=1", timeout=10).status_code == 200
 
@@ -142,7 +143,6 @@ def test_the_new_clients_take_their_options_by_hand(slow_server, module):
 
 
 def test_without_a_free_threaded_python_the_run_says_so_and_shows_nothing():
-    pytest.importorskip("sys")
     if not getattr(sys, "_is_gil_enabled", lambda: True)():
         pytest.skip("this interpreter is free-threaded: cpu_threads_ft really runs")
     result = run_runner("cpu_threads_ft")
