@@ -22,11 +22,16 @@ class Collector:
         self.next_i = 0
         self.errors = 0
         self.pid = os.getpid()
+        self.on_child = None  # called with the pid of each child process heard from
 
     def since_t0(self, t):
         return None if t is None or self.t0 is None else round(t - self.t0, 6)
 
     def __call__(self, message):
+        if message["pid"] != self.pid and self.on_child is not None:
+            self.on_child(message["pid"])
+        if message["e"] == "proc":  # a child announced itself (runner.trace.announce)
+            return
         with self.lock:
             if message["e"] == "start":
                 self.numbers[message["k"]] = self.next_i
@@ -121,6 +126,8 @@ class TableWriter:
                     f"{seconds(event['client_end'])}  {event['worker'] or '-':<12} {event['actor']}")
         elif kind == "error":
             line = f"{'-' if event['i'] is None else event['i']:>5}  error: {event['message']}"
+        elif kind != "run_end":  # cpu and loop samples: in the JSON lines and the --trace file
+            return
         else:
             line = f"total {seconds(event['total']).strip()} s, ideal {seconds(event['ideal']).strip()} s".replace("- s", "-")
         self.stream.write(line + "\n")
