@@ -109,9 +109,9 @@ class Run:
                                    exclude=[*self.own_threads, receiver.thread]).start()
             self.collector.on_child = self.sampler.watch
 
-    def stop_sampler(self):
+    def stop_sampler(self, total):
         if self.sampler:
-            self.sampler.stop()
+            self.sampler.stop(until=self.collector.t0 + total)
 
     def write_trace(self):
         """The --trace file; False (with a line on stderr) if it could not be written."""
@@ -252,7 +252,7 @@ def timed(run):
         raise
     finally:
         total = time.perf_counter() - run.collector.t0
-        run.stop_sampler()
+        run.stop_sampler(total)
         receiver.drain()
         run.collector.emit(*run.collector.unfinished())
         run.end(total)

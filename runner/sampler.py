@@ -116,6 +116,7 @@ class Sampler:
         self.thread = threading.Thread(target=self.run, name="cpu-sampler", daemon=True)
         self.exclude.add(self.thread)
         self.loop_seen = None  # (lag, in_flight) last sent while a loop runs
+        self.until = None
         self.ticks, self.cost, self.wall = 0, 0.0, 0.0
 
     def start(self):
@@ -136,8 +137,10 @@ class Sampler:
             period = max(self.interval, (time.thread_time() - spent) / BUDGET)
         self.cost += time.thread_time()  # all this thread ever used, waits and writes included
 
-    def stop(self):
-        """The last sample, every event still open, and the thread's end."""
+    def stop(self, until=None):
+        """The last sample, every event still open, and the thread's end; `until` is the run's
+        end (perf_counter): no event reaches past it."""
+        self.until = until
         self.done.set()
         if self.thread.ident is not None:
             self.thread.join()  # blocking (one tick at most)
@@ -185,7 +188,8 @@ class Sampler:
         flying = trace.in_flight()
         seen, self.loop_seen = self.loop_seen, (lag, flying)
         if seen is None or flying != seen[1] or lag >= LATE or seen[0] >= LATE:
-            return [{"type": "loop", "t": self.since(now, 3), "lag": round(lag, 4),
+            return [{"type": "loop", "t": self.since(min(now, self.until or now), 3),
+                     "lag": round(lag, 4),
                      "in_flight": flying}]
         return []
 
@@ -193,9 +197,11 @@ class Sampler:
         return round(t - self.collector.t0, digits)
 
     def emit(self, closed, loop):
-        events = [{"type": "cpu", "t": self.since(end, 3), "actor": name,
-                   "busy": round(busy, 2), "dt": round(end - start, 3)}
+        until = self.until or float("inf")
+        events = [{"type": "cpu", "t": self.since(min(end, until), 3), "actor": name,
+                   "busy": round(busy, 2), "dt": round(min(end, until) - min(start, until), 3)}
                   for name, start, end, busy in filter(None, closed)]
+        events = [event for event in events if event["dt"] > 0]
         if events or loop:
             self.collector.emit(*events, *loop)
 
