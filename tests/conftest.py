@@ -8,7 +8,8 @@
     http              a requests.Session (closed after the test)
     presenter_http    a requests.Session sending `Authorization: Bearer <token>`
     chromium          one headless Chromium for the whole session (Playwright's sync API allows
-                      one instance at a time, so tests/browser and tests/deck share it)
+                      one instance at a time, so tests/browser and tests/deck share it);
+                      .devices are Playwright's device descriptors
 """
 import pytest
 import requests
@@ -80,5 +81,6 @@ def chromium():
     from headless import launch
     with sync_playwright() as playwright:
         browser = launch(playwright)
+        browser.devices = playwright.devices  # descriptors such as "iPhone 13", for any engine
         yield browser
         browser.close()

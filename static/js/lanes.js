@@ -104,10 +104,22 @@
     }
     if (run.loop.length) this.drawLoop(this.row('loop', 'tl-strip tl-strip-loop', 'loop lag', STRIP_H), run.loop, tMax);
     if (run.cpu.length) this.drawLanes(run.cpu, tMax);
+    this.keys(run);
     let height = this.more ? MORE_H : 0;
     this.rows.forEach(function (row) { height += row.height + GAP; });
     this.root.classList.toggle('tl-has-inside', height > 0);
     this.root.style.setProperty('--inside-h', height + 'px');
+  };
+
+  /* Keys in the timeline's legend, after waiting/served (the worker swatches may fill the rest). */
+  Inside.prototype.keys = function (run) {
+    const legend = this.root.querySelector('.tl-legend');
+    const served = legend && legend.querySelector('.tl-key-serve');
+    if (!served) return;
+    [['tl-key-lag', 'loop lag', run.loop.length], ['tl-key-cpu', 'on the CPU', run.cpu.length]]
+      .forEach(function (key) {
+        if (key[2] && !legend.querySelector('.' + key[0])) served.after(CL.el('span', 'tl-key ' + key[0], key[1]));
+      });
   };
 
   /* Steps of how many [from, to) intervals are open, as [time, count] from the edges. */
