@@ -109,12 +109,11 @@ class Run:
                                    exclude=[*self.own_threads, receiver.thread]).start()
             self.collector.on_child = self.sampler.watch
 
-    def stop_sampler(self, total):
+    def stop_sampler(self, total):  # the last samples, none past the run's end
         if self.sampler:
             self.sampler.stop(until=self.collector.t0 + total)
 
-    def write_trace(self):
-        """The --trace file; False (with a line on stderr) if it could not be written."""
+    def write_trace(self):  # False, with a line on stderr, if the --trace file failed
         return self.recorder.save(self.trace_path, self.name, self.params)
 
     def start_server(self):
