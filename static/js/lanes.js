@@ -52,7 +52,8 @@
   Inside.prototype.sync = function (run, tMax, final, now) {
     if (run !== this.run) this.reset(run);
     if (!run || !(tMax > 0)) return false;
-    const key = [run.order.length, run.errors.length, run.cpu.length, run.loop.length, tMax, final].join();
+    const key = [run.order.length, run.errors.length, (run.cpu || []).length, (run.loop || []).length,
+                 tMax, final].join();
     if (key === this.drawn) return false;
     if (!final && now - this.drawnAt < REDRAW_MS) return true;
     this.drawn = key;
@@ -67,6 +68,7 @@
       row = CL.el('div', 'tl-row ' + className);
       row.appendChild(CL.el('span', 'tl-row-label', label));
       row.canvas = row.appendChild(CL.el('canvas', 'tl-row-canvas'));
+      row.canvas.setAttribute('role', 'img');
       row.style.setProperty('--row-h', height + 'px');
       row.height = height;
       this.rows.set(id, row);
@@ -102,9 +104,11 @@
     if (spans.some(function (s) { return isNumber(s.client_start) && isNumber(s.client_end); })) {
       this.drawQueue(this.row('queue', 'tl-strip tl-strip-queue', 'in flight', STRIP_H), spans, tMax);
     }
-    if (run.loop.length) this.drawLoop(this.row('loop', 'tl-strip tl-strip-loop', 'loop lag', STRIP_H), run.loop, tMax);
-    if (run.cpu.length) this.drawLanes(run.cpu, tMax);
-    this.keys(run);
+    const cpu = run.cpu || [];   // a run record made elsewhere may carry no samples
+    const loop = run.loop || [];
+    if (loop.length) this.drawLoop(this.row('loop', 'tl-strip tl-strip-loop', 'loop lag', STRIP_H), loop, tMax);
+    if (cpu.length) this.drawLanes(cpu, tMax);
+    this.keys(loop.length, cpu.length);
     let height = this.more ? MORE_H : 0;
     this.rows.forEach(function (row) { height += row.height + GAP; });
     this.root.classList.toggle('tl-has-inside', height > 0);
@@ -112,15 +116,21 @@
   };
 
   /* Keys in the timeline's legend, after waiting/served (the worker swatches may fill the rest). */
-  Inside.prototype.keys = function (run) {
+  Inside.prototype.keys = function (lag, cpu) {
     const legend = this.root.querySelector('.tl-legend');
     const served = legend && legend.querySelector('.tl-key-serve');
     if (!served) return;
-    [['tl-key-lag', 'loop lag', run.loop.length], ['tl-key-cpu', 'on the CPU', run.cpu.length]]
+    [['tl-key-lag', 'loop lag', lag], ['tl-key-cpu', 'on the CPU', cpu]]
       .forEach(function (key) {
         if (key[2] && !legend.querySelector('.' + key[0])) served.after(CL.el('span', 'tl-key ' + key[0], key[1]));
       });
   };
+
+  /* The strip's meaning, for a pointer (title) and a screen reader (the canvas is an image). */
+  function describe(row, text) {
+    row.title = text;
+    row.canvas.setAttribute('aria-label', text);
+  }
 
   /* Steps of how many [from, to) intervals are open, as [time, count] from the edges. */
   function steps(items, from, to) {
@@ -164,7 +174,7 @@
       s.ctx.fillRect(left, s.height * (1 - served / peak), width, s.height * served / peak);
     }
     row.dataset.peak = peak;
-    row.title = 'requests in flight: at most ' + peak + ' (dark: being served, pale: sent, waiting)';
+    describe(row, 'requests in flight: at most ' + peak + ' (dark: being served, pale: sent, waiting)');
     row.firstChild.textContent = 'in flight ≤ ' + peak;
   };
 
@@ -195,8 +205,8 @@
     row.dataset.samples = sorted.length;
     row.dataset.worst = worst;
     row.firstChild.textContent = 'loop lag ≤ ' + CL.seconds(worst);
-    row.title = 'event loop: red, how late its timer fired (at most ' + CL.seconds(worst) +
-      '); line, requests in flight (at most ' + flying + ')';
+    describe(row, 'event loop: red, how late its timer fired (at most ' + CL.seconds(worst) +
+      '); line, requests in flight (at most ' + flying + ')');
   };
 
   /* The actors with the most CPU keep a lane, in the order they first ran. */
@@ -229,7 +239,7 @@
         s.ctx.fillRect(left, s.height * (1 - busy), Math.max(x(sample.t) - left, 1), s.height * busy);
       });
       row.dataset.samples = count;
-      row.title = actor + ': ' + CL.seconds(chosen.used.get(actor)) + ' of CPU (green, to full height: a whole core)';
+      describe(row, actor + ': ' + CL.seconds(chosen.used.get(actor)) + ' of CPU (green, to full height: a whole core)');
     }, this);
     const others = chosen.used.size - chosen.kept.length;
     if (others > 0 && !this.more) this.more = this.box.appendChild(CL.el('div', 'tl-lanes-more'));

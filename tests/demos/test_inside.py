@@ -9,7 +9,7 @@ import time
 import pytest
 
 from runhelp import ROOT, Result, run_runner, runner_command
-from runner import events, loopprobe, sampler
+from runner import events, loopprobe, sampler, tracefile
 from runner.calibrate import size_for
 from runner.collect import Collector
 
@@ -308,3 +308,31 @@ def test_trace_without_json_still_writes_the_table_and_the_file(slow_server, tmp
     assert "total" in done.stdout.splitlines()[-1] and "cpu" not in done.stdout
     trace_events = check_trace_event_format(json.loads(path.read_text()))
     assert len(complete(trace_events, "request")) == 2
+
+
+def test_trace_of_failures_gaps_and_loop_samples():
+    """tracefile.build on a hand-made run: a failed request, a run-level error, two CPU samples
+    of one actor with a gap between them, one loop sample."""
+    trace = tracefile.build([
+        {"type": "span", "i": 0, "client_start": 0.001, "client_end": 0.5, "server_start": 0.002,
+         "server_end": 0.499, "worker": "pid 7", "actor": "Task-2"},
+        {"type": "error", "i": 1, "message": "HTTP 500 from x", "client_start": 0.001,
+         "client_end": 0.2, "actor": "Task-3"},
+        {"type": "error", "i": None, "message": "timed out", "client_start": None,
+         "client_end": None, "actor": None},
+        {"type": "cpu", "t": 0.1, "actor": "MainThread", "busy": 0.5, "dt": 0.1},
+        {"type": "cpu", "t": 0.4, "actor": "MainThread", "busy": 1.0, "dt": 0.02},
+        {"type": "loop", "t": 0.3, "lag": 0.25, "in_flight": 2},
+        {"type": "run_end", "total": 0.6, "ideal": 0.5},
+    ], "asyncio", {"n": 2})
+    trace_events = check_trace_event_format(trace)
+    failed, = [e for e in complete(trace_events, "request") if e["name"] == "#1 failed"]
+    assert failed["args"]["message"] == "HTTP 500 from x" and failed["dur"] == 199000
+    run_error, = [e for e in trace_events if e["ph"] == "i"]
+    assert run_error["s"] == "g" and run_error["args"]["message"] == "timed out"
+    cpu = [(e["ts"], e["args"]["busy"]) for e in trace_events if e["name"] == "CPU MainThread"]
+    assert cpu == [(0, 0.5), (100000, 0), (380000, 1.0), (400000, 0)]
+    lag, = [e for e in trace_events if e["name"] == "event loop lag (ms)"]
+    assert lag["ts"] == 300000 and lag["args"] == {"lag_ms": 250.0}
+    run, = complete(trace_events, "run")
+    assert run["dur"] == 600000 and trace["otherData"]["params"] == {"n": 2}
