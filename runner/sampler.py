@@ -131,7 +131,10 @@ class Sampler:
 
     def run(self):
         period = self.interval
-        while not self.done.wait(period):  # blocking
+        while True:
+            time.sleep(period)  # blocking; cheaper to wake from than Event.wait
+            if self.done.is_set():
+                break
             spent = time.thread_time()
             self.tick()
             period = max(self.interval, (time.thread_time() - spent) / BUDGET)
@@ -143,7 +146,7 @@ class Sampler:
         self.until = until
         self.done.set()
         if self.thread.ident is not None:
-            self.thread.join()  # blocking (one tick at most)
+            self.thread.join()  # blocking (one period and one tick at most)
         loopprobe.enabled = False
         spent = time.thread_time()
         self.tick()

@@ -16,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+from runner.collect import write_all
+
 CLIENT, SERVER = 1, 2
 RUN_TRACK = 0  # the client's first track: the whole run, and run-level errors
 
@@ -181,6 +183,10 @@ class Recorder:
     def __call__(self, event):
         self.events.append(event)
         self.write(event)
+
+    def many(self, events):
+        self.events.extend(events)
+        write_all(self.write, events)
 
     def save(self, path, name, params):
         """Write the trace; False, with one line on stderr, if it could not be written."""
