@@ -1,5 +1,7 @@
 """What seeing inside a run costs: `python -m bench.inside [--sections bytes,sampler] [--repeat N]`.
 
+Each section prints a table with the time and /proc/loadavg (docs/BENCHMARKS.md, "Inside a run").
+
 bytes: every demo panel of the talk (slides/talk.md, its parameters), run by the runner as the
 app runs it (gunicorn -w 3, or the runner's asyncio server), and the bytes a follower receives
 for it as the hub frames them (compact JSON plus run, seq and at): the run's spans, errors,
@@ -7,6 +9,10 @@ run_start and run_end against its new cpu and loop events.
 
 sampler: the sampler's own CPU time over real runs (RUNNER_SAMPLER_REPORT=1) at 100 Hz
 (`--sample 0.01`) and at the default 50 Hz, as a share of one core.
+
+overhead: each client at the seeds' parameters (gunicorn -w 3, d = 1 s, n = 3; n = 9, k = 3 for
+the semaphore), traced with and without samples (`--sample 0`), alternating, median of --repeat:
+what the samples add to the in-run total (bench/fidelity.py measures the rest).
 """
 import argparse
 import json
@@ -113,6 +119,28 @@ def sampler_section(repeat):
                   "share of a core (median)", "max"], rows)
 
 
+CLIENTS = ["sync", "threads", "thread_pool", "asyncio", "asyncio_session", "asyncio_semaphore",
+           "processes"]
+
+
+def overhead_section(repeat):
+    rows = []
+    with start_gunicorn(workers=3) as server:
+        for demo in CLIENTS:
+            n = 9 if demo == "asyncio_semaphore" else 3
+            params = validate(demo, {"n": n, "delay": 1, "workers": 3, "concurrency": 3})
+            totals = {"0": [], "0.02": [], "0.01": []}
+            for k in range(repeat):
+                for interval in (list(totals) if k % 2 else list(totals)[::-1]):
+                    events, _ = run(demo, params, server.url, extra=["--sample", interval])
+                    totals[interval].append(events[-1]["total"])
+            ideal = DEMOS[demo].ideal(params)
+            cells = [f"{100 * (statistics.median(v) - ideal) / ideal:.1f} %" for v in totals.values()]
+            rows.append([demo, n, f"{ideal:.3f}", *cells])
+    return table(["demo", "n", "ideal (s)", "overhead, no samples", "samples at 50 Hz",
+                  "samples at 100 Hz"], rows)
+
+
 def table(columns, rows):
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
@@ -120,12 +148,14 @@ def table(columns, rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", default="bytes,sampler")
+    parser.add_argument("--sections", default="bytes,sampler,overhead")
     parser.add_argument("--repeat", type=int, default=3, help="runs per sampler row (median)")
     args = parser.parse_args(argv)
     for name in args.sections.split(","):
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        text = bytes_section() if name == "bytes" else sampler_section(args.repeat)
+        sections = {"bytes": bytes_section, "sampler": lambda: sampler_section(args.repeat),
+                    "overhead": lambda: overhead_section(args.repeat)}
+        text = sections[name]()
         load = open("/proc/loadavg").read().strip()
         print(f"### {name} ({started}; /proc/loadavg at the end: {load})\n\n{text}\n", flush=True)
 
