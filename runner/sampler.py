@@ -11,8 +11,8 @@ clock id of a thread or process, see `thread_clock`): the same nanosecond counte
 /proc/<pid>/task/<tid>/schedstat, one system call instead of opening a file (about 1 µs
 against 13 µs here), and nothing to parse.
 
-To keep the bytes low an actor is only reported when it used the CPU (busy >= IDLE), and
-consecutive samples of an actor whose share stays within TOL of the interval's mean are merged
+To keep the bytes low an actor is only reported while it uses the CPU (busy >= IDLE), and
+consecutive samples of an actor whose share stays within TOL of the event's mean are merged
 into one event of up to HOLD seconds (so a lane shows up on the slide at most HOLD late).
 
 While an asyncio loop runs (runner/loopprobe.py), each sample also reads how late its timer is
@@ -32,7 +32,7 @@ import time
 from runner import loopprobe, trace
 
 INTERVAL = 0.02  # seconds between samples
-IDLE = 0.05  # below this share of a core an actor did nothing worth a lane (nor a visible shade)
+IDLE = 0.05  # below this share of a core an actor did nothing worth a lane (a sliver of 1 px)
 TOL = 0.15  # merge samples whose share stays this close to the event's mean
 HOLD = 0.25  # seconds: the longest event (how late a lane may be on screen)
 LATE = 0.01  # seconds: a loop timer at least this late is reported
