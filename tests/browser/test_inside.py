@@ -138,3 +138,20 @@ def test_the_talks_slides_show_what_runs_inside(talk, demo):
             expect(panel.locator(".tl-strip-loop")).to_be_visible()
         expect(panel.locator(".panel-trace")).to_be_visible()
         viewer.screenshot(f"inside-talk-{demo}-{viewer.name}.png")
+
+
+def test_lanes_show_while_the_run_goes_on(viewers):
+    """Live, not after the fact: two seconds of CPU work, and the lanes are drawn before it ends."""
+    presenter, audience = viewers
+    index = presenter.slide_with(".demo-panel[data-demo='cpu_threads']")
+    presenter.go(index)
+    audience.wait_slide(index)
+    panel = presenter.panel()
+    panel.locator("[data-param='delay'] input").fill("1")
+    panel.locator(".panel-run").click()
+    expect(panel).to_have_attribute("data-status", "running")
+    for viewer in (presenter, audience):
+        lanes = viewer.panel().locator(".tl-lane[data-actor]")
+        expect(lanes.first).to_be_visible()
+        assert viewer.panel().get_attribute("data-status") == "running"
+    expect(panel).to_have_attribute("data-status", "done", timeout=RUN_WAIT_MS)
