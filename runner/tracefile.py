@@ -6,7 +6,7 @@
 
 Process 1, "client", has a track (thread) per actor: each request is one complete ("X") event
 from client_start to client_end. Process 2, "server", has a track per server worker: the served
-part of each request. `cpu` and `loop` samples, and the requests in flight at the client and at
+part of each request (a worker serving several at once gets a track per request it holds). `cpu` and `loop` samples, and the requests in flight at the client and at
 the server (derived from the spans), are counter ("C") events. Metadata ("M") events name every
 process and track. Times are microseconds since the run's start (the JSON lines' seconds x 1e6).
 """
@@ -35,9 +35,23 @@ class Tracks:
 
     def __init__(self, pid, first=1):
         self.pid, self.tids, self.first = pid, {}, first
+        self.busy = {}  # name -> [(tid, end of its last event)]
 
     def tid(self, name):
         return self.tids.setdefault(name, self.first + len(self.tids))
+
+    def slot(self, name, start, end):
+        """A track of `name` free at `start` (events come in start order). Complete events on
+        one track must nest, so a worker serving many requests at once (the asyncio server)
+        gets a track per request it holds at a time: "pid 7", "pid 7 (2)", ..."""
+        tracks = self.busy.setdefault(name, [])
+        for k, (tid, last) in enumerate(tracks):
+            if last <= start:
+                tracks[k] = (tid, end)
+                return tid
+        tid = self.tid(f"{name} ({len(tracks) + 1})" if tracks else name)
+        tracks.append((tid, end))
+        return tid
 
     def metadata(self):
         return [{"ph": "M", "pid": self.pid, "tid": tid, "name": key, "args": args}
@@ -52,40 +66,49 @@ def process_metadata(pid, name):
              "args": {"sort_index": pid}}]
 
 
+def timed(item, start, end):
+    return number(item.get(start)) and number(item.get(end))
+
+
+def complete(cat, name, pid, tid, start, end, args):
+    return {"ph": "X", "cat": cat, "name": name, "pid": pid, "tid": tid, "ts": us(start),
+            "dur": us(max(end - start, 0)), "args": args}
+
+
 def request_events(spans, errors, client, server):
-    """One complete event per request at the client, and one per served request at the server."""
+    """One complete event per request at the client (failed ones too), one per served request
+    at the server; errors without times are instants."""
     out = []
-    for span in spans:
-        if not (number(span.get("client_start")) and number(span.get("client_end"))):
-            continue
-        args = {key: span.get(key) for key in ("i", "worker", "server_start", "server_end")}
-        out.append({"ph": "X", "cat": "request", "name": f"#{span['i']}",
-                    "pid": CLIENT, "tid": client.tid(span.get("actor") or "?"),
-                    "ts": us(span["client_start"]),
-                    "dur": us(max(span["client_end"] - span["client_start"], 0)), "args": args})
-        if number(span.get("server_start")) and number(span.get("server_end")):
-            out.append({"ph": "X", "cat": "served", "name": f"#{span['i']}",
-                        "pid": SERVER, "tid": server.tid(span.get("worker") or "?"),
-                        "ts": us(span["server_start"]),
-                        "dur": us(max(span["server_end"] - span["server_start"], 0)),
-                        "args": {"i": span["i"], "actor": span.get("actor")}})
-    for error in errors:
-        out.append(error_event(error, client))
+    at_client = sorted([s for s in spans + errors if timed(s, "client_start", "client_end")],
+                       key=lambda s: s["client_start"])
+    for item in at_client:
+        tid = client.slot(item.get("actor") or "?", item["client_start"], item["client_end"])
+        if item["type"] == "span":
+            args = {key: item.get(key) for key in ("i", "worker", "server_start", "server_end")}
+            name = f"#{item['i']}"
+        else:
+            args = {"i": item.get("i"), "message": item.get("message")}
+            name = "run error" if item.get("i") is None else f"#{item['i']} failed"
+        out.append(complete("request", name, CLIENT, tid, item["client_start"],
+                            item["client_end"], args))
+    at_server = sorted([s for s in spans if timed(s, "server_start", "server_end")],
+                       key=lambda s: s["server_start"])
+    for span in at_server:
+        tid = server.slot(span.get("worker") or "?", span["server_start"], span["server_end"])
+        out.append(complete("served", f"#{span['i']}", SERVER, tid, span["server_start"],
+                            span["server_end"], {"i": span["i"], "actor": span.get("actor")}))
+    out += [instant(error, client) for error in errors
+            if not timed(error, "client_start", "client_end")]
     return out
 
 
-def error_event(error, client):
-    """A failed request with times: a complete event; otherwise an instant on its track."""
+def instant(error, client):
+    """An error without times: an instant on its actor's track, or global for the run."""
     name = "run error" if error.get("i") is None else f"#{error['i']} failed"
-    args = {"i": error.get("i"), "message": error.get("message")}
     tid = client.tid(error["actor"]) if error.get("actor") else RUN_TRACK
-    if number(error.get("client_start")) and number(error.get("client_end")):
-        return {"ph": "X", "cat": "request", "name": name, "pid": CLIENT, "tid": tid,
-                "ts": us(error["client_start"]),
-                "dur": us(max(error["client_end"] - error["client_start"], 0)), "args": args}
-    return {"ph": "i", "cat": "error", "name": name, "pid": CLIENT, "tid": tid,
-            "ts": us(error.get("client_start") or 0), "s": "g" if tid == RUN_TRACK else "t",
-            "args": args}
+    return {"ph": "i", "cat": "error", "name": name, "pid": CLIENT, "tid": tid, "ts": 0,
+            "s": "g" if tid == RUN_TRACK else "t",
+            "args": {"i": error.get("i"), "message": error.get("message")}}
 
 
 def counter(name, ts, key, value):
@@ -141,8 +164,7 @@ def build(events, name, params=None, **other):
     spans, errors = kinds.get("span", []), kinds.get("error", [])
     client, server = Tracks(CLIENT, first=RUN_TRACK), Tracks(SERVER)
     client.tid("run")  # RUN_TRACK: the first track of the client
-    body = request_events(sorted(spans, key=lambda s: (s.get("client_start") or 0)), errors,
-                          client, server)
+    body = request_events(spans, errors, client, server)
     end = (kinds.get("run_end") or [{}])[-1]
     if number(end.get("total")):
         body.append({"ph": "X", "cat": "run", "name": name, "pid": CLIENT, "tid": RUN_TRACK,

@@ -258,7 +258,23 @@ def check_trace_event_format(trace):
         if event["ph"] == "C":
             assert event["args"] and all(isinstance(v, (int, float))
                                          for v in event["args"].values()), event
+    check_nesting(trace["traceEvents"])
     return trace["traceEvents"]
+
+
+def check_nesting(trace_events):
+    """Complete events on one track nest or follow each other (viewers drop the others)."""
+    tracks = {}
+    for event in trace_events:
+        if event["ph"] == "X":
+            tracks.setdefault((event["pid"], event["tid"]), []).append(event)
+    for events_ in tracks.values():
+        open_ends = []
+        for event in sorted(events_, key=lambda e: (e["ts"], -e["dur"])):
+            while open_ends and open_ends[-1] <= event["ts"]:
+                open_ends.pop()
+            assert not open_ends or event["ts"] + event["dur"] <= open_ends[-1], event
+            open_ends.append(event["ts"] + event["dur"])
 
 
 def complete(trace_events, cat):
@@ -336,3 +352,16 @@ def test_trace_of_failures_gaps_and_loop_samples():
     assert lag["ts"] == 300000 and lag["args"] == {"lag_ms": 250.0}
     run, = complete(trace_events, "run")
     assert run["dur"] == 600000 and trace["otherData"]["params"] == {"n": 2}
+
+
+def test_a_worker_serving_many_at_once_gets_a_track_per_request_it_holds(tmp_path):
+    path = tmp_path / "many.json"
+    result = run_runner("asyncio", "--trace", str(path), n=5, delay=0.3, server="asyncio")
+    assert result.returncode == 0, result.stderr
+    trace_events = check_trace_event_format(json.loads(path.read_text()))
+    served = complete(trace_events, "served")
+    assert len(served) == 5 and len({e["tid"] for e in served}) == 5  # all five at once
+    names = {e["args"]["name"] for e in trace_events if e["ph"] == "M"
+             and e["name"] == "thread_name" and e["pid"] == tracefile.SERVER}
+    worker, = {span["worker"] for span in result.spans}
+    assert names == {worker} | {f"{worker} ({k})" for k in range(2, 6)}
