@@ -4,6 +4,7 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
+from runner import tracefile
 from runner.catalog import DEMOS
 from runner.params import ParamError, UnknownDemo
 from runner.pythons import unavailable
@@ -93,6 +94,22 @@ def run(run_id):
     if found is None:
         return fail(404, f"no run {run_id}")
     return jsonify(found)
+
+
+@bp.get("/runs/<int:run_id>/trace.json")
+def run_trace(run_id):
+    """One run in Chrome's Trace Event Format, as a download (docs/TRACING.md)."""
+    found = live().store.run(run_id)
+    if found is None:
+        return fail(404, f"no run {run_id}")
+    events = found["spans"] + found["errors"] + found["cpu"] + found["loop"]
+    events.append({"type": "run_end", "total": found["total"], "ideal": found["ideal"]})
+    trace = tracefile.build(events, found["demo"], found["params"], run=run_id,
+                            status=found["status"])
+    response = current_app.response_class(tracefile.dumps(trace), mimetype="application/json")
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="run-{run_id}-{found["demo"]}.trace.json"'
+    return response
 
 
 @bp.get("/state")

@@ -42,11 +42,12 @@ ENCODINGS = ("br", "gzip")  # in the server's order of preference
 # Our scripts in the order the page runs them, sent as one file: one response instead of nine,
 # and compressed together (a plain-http phone gets 6 KB less). Add a new script here.
 BUNDLES = {
-    "js/all.js": ("js/util.js", "js/store.js", "js/socket.js", "js/status.js", "js/timeline.js",
+    "js/all.js": ("js/util.js", "js/store.js", "js/socket.js", "js/status.js", "js/lanes.js",
+                  "js/timeline.js",
                   "js/panel.js", "js/compare.js", "js/replay.js", "js/handout.js", "js/reader.js",
                   "js/deck.js"),
 }
-CSS = ("css/deck.css",)
+CSS = ("css/deck.css", "css/lanes.css")  # in the page's order
 TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 # Dynamic text responses: flask-compress at a quick level (they are small and change).
 COMPRESS_CONFIG = {
@@ -278,6 +279,7 @@ def init_app(app):
                                       app.config["ASSET_CACHE"])
     app.extensions["assets"].warm_soon()  # set-up: compressed (or read from the cache) before a room asks
     app.jinja_env.globals["asset_url"] = url
+    app.jinja_env.globals["css"] = CSS  # the stylesheets, in order
     for key, value in COMPRESS_CONFIG.items():
         app.config.setdefault(key, value)
     Compress().init_app(app)

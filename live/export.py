@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from runner.catalog import DEMOS, validate
 
-from live.assets import BUNDLES
+from live.assets import BUNDLES, CSS
 from live.directives import Context, expand_deck
 from live.replay import open_database
 
@@ -45,7 +45,7 @@ class ExportError(Exception):
 
 def page_assets(root=ROOT, remark=REMARK_JS):
     """The page's assets, in order, as (kind, path): the one list to point at hashed assets."""
-    return [("style", root / "static" / "css" / "deck.css"), ("script", Path(remark))] + \
+    return [("style", root / "static" / name) for name in CSS] + [("script", Path(remark))] + \
         [("script", root / "static" / "js" / f"{name}.js") for name in SCRIPTS]
 
 

@@ -133,6 +133,7 @@ def chromium(playwright_driver):
     """One headless Chromium for every browser test; a context per viewer keeps them apart."""
     from harness.headless import launch
     browser = launch(playwright_driver)
+    browser.devices = playwright_driver.devices  # descriptors such as "iPhone 13"
     yield browser
     browser.close()
 

@@ -96,6 +96,9 @@
     foot.appendChild(CL.el('span', 'panel-status'));
     foot.appendChild(CL.el('span', 'panel-total')).hidden = true;
     foot.appendChild(CL.el('span', 'panel-ideal')).hidden = true;
+    const trace = foot.appendChild(CL.el('a', 'panel-trace', 'trace ⤓'));
+    trace.title = "This run in Chrome's Trace Event Format: open it in the Perfetto UI or chrome://tracing";
+    trace.hidden = true;
     node.replaceChildren(head, timeline, foot, CL.el('ul', 'panel-errors'));
     return {node: node, view: CL.timeline.create(timeline), errorsShown: -1};
   }
@@ -130,6 +133,15 @@
     });
     if (errors.length > SHOWN_ERRORS) items.push(CL.el('li', 'panel-error-more', '+ ' + (errors.length - SHOWN_ERRORS) + ' more'));
     record.node.querySelector('.panel-errors').replaceChildren(...items);
+  }
+
+  /* A finished run's trace to take home (GET /api/runs/<id>/trace.json, docs/TRACING.md). */
+  function showTrace(link, run) {
+    link.hidden = !run || !CL.store.isFinal(run.status);
+    if (link.hidden || link.dataset.run === String(run.id)) return;
+    link.dataset.run = run.id;
+    link.href = '/api/runs/' + encodeURIComponent(run.id) + '/trace.json';
+    link.download = 'run-' + run.id + '-' + run.demo + '.trace.json';
   }
 
   function showButtons(record, run) {
@@ -177,6 +189,7 @@
     showNumber(node.querySelector('.panel-total'), 'total ', run && run.total);
     showNumber(node.querySelector('.panel-ideal'), 'ideal ', run && run.ideal);
     showErrors(record, run);
+    showTrace(node.querySelector('.panel-trace'), run);
     showButtons(record, run);
     if (run && isPresenter) showRunInputs(record, run);
     if (run && !isPresenter) showRunParams(node, run);

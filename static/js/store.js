@@ -27,6 +27,7 @@
     if (!run) {
       run = {id: id, demo: null, panel: null, params: {}, status: 'running', total: null, ideal: null,
              spans: new Map(), order: [], errors: [], errorKeys: new Set(), detailed: false,
+             cpu: [], loop: [], sampleKeys: new Set(),   // runner/sampler.py, drawn by lanes.js
              maxEnd: 0, seenAt: performance.now()};
       store.runs.set(id, run);
     }
@@ -71,6 +72,18 @@
                      client_end: error.client_end, actor: error.actor, status: error.status});
   }
 
+  /* cpu: one actor's share of a core over [t - dt, t]; loop: the event loop's lag at t. */
+  function addSample(run, sample) {
+    const key = sample.type + '|' + sample.t + '|' + (sample.actor || '');
+    if (typeof sample.t !== 'number' || run.sampleKeys.has(key)) return;
+    run.sampleKeys.add(key);
+    if (sample.type === 'cpu') {
+      run.cpu.push({t: sample.t, actor: String(sample.actor), busy: sample.busy, dt: sample.dt});
+    } else {
+      run.loop.push({t: sample.t, lag: sample.lag, in_flight: sample.in_flight});
+    }
+  }
+
   function endRun(run, message) {
     if (typeof message.total === 'number') run.total = message.total;
     if (typeof message.ideal === 'number') run.ideal = message.ideal;
@@ -102,6 +115,8 @@
     },
     span: function (message) { runEvent(message, addSpan); },
     error: function (message) { runEvent(message, addError); },
+    cpu: function (message) { runEvent(message, addSample); },
+    loop: function (message) { runEvent(message, addSample); },
     run_end: function (message) { runEvent(message, endRun); },
     reject: function (message) { emit({kind: 'reject', reason: String(message.reason || 'refused')}); },
   };
@@ -137,6 +152,7 @@
       const run = mergeSummary(detail);
       (detail.spans || []).forEach(function (span) { addSpan(run, span); });
       (detail.errors || []).forEach(function (error) { addError(run, error); });
+      (detail.cpu || []).concat(detail.loop || []).forEach(function (sample) { addSample(run, sample); });
       run.detailed = true;
       emit({kind: 'run', run: run});
     }).catch(function (error) {

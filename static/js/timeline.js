@@ -34,6 +34,7 @@
     this.labels = body.appendChild(CL.el('div', 'tl-labels'));
     this.plot = body.appendChild(CL.el('div', 'tl-plot'));
     this.axis = body.appendChild(CL.el('div', 'tl-axis')).appendChild(CL.el('div', 'tl-seconds'));
+    this.inside = CL.lanes.create(root);   // lanes.js: queue, loop lag and CPU lanes, same axis
     this.run = null;
     this.reset(null);
   }
@@ -216,6 +217,11 @@
 
   /* Draw whatever arrived since the last call: called at most once per animation frame. */
   View.prototype.sync = function (run, now) {
+    const more = this.syncBars(run, now);
+    return this.inside.sync(run, this.tMax, this.ended, now) || more;
+  };
+
+  View.prototype.syncBars = function (run, now) {
     if (run !== this.run) this.reset(run);
     if (!run) return false;
     this.newLabels = document.createDocumentFragment();
