@@ -228,7 +228,7 @@ def test_without_url_the_runner_starts_its_own_server():
     result = run_runner("asyncio_session", n=20, delay=D, server="asyncio")
     assert result.returncode == 0, result.stderr
     assert len({span["worker"] for span in result.spans}) == 1  # one asyncio process
-    assert result.end["total"] < 2 * D
+    assert result.end["total"] < 0.5 * 20 * D  # concurrent: well under one after another
 
 
 @pytest.mark.parametrize("demo", ["threads", "asyncio", "processes"])
