@@ -39,7 +39,7 @@ def one_line(response):
        headers=HEADERS, body=BODIES)
 def test_anything_from_outside_gets_an_answer_not_a_crash(client, method, path, segment, query,
                                                          headers, body):
-    url = path.replace("{x}", segment)
+    url = path.replace("{x}", segment.replace("?", "%3F").replace("#", "%23"))  # one path
     try:
         response = client.open(url, method=method, query_string=query, headers=headers,
                                data=body)
