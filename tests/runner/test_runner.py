@@ -139,6 +139,7 @@ def cores_used(demo, **params):
     return (cpu1 - cpu0) / (wall1 - wall0) / share
 
 
+@pytest.mark.slow
 def test_cpu_processes_run_in_parallel_and_cpu_threads_do_not():
     """The GIL, measured with CPU time against a one-core baseline measured at the same time,
     instead of a race of wall times (which another job on this 2-core machine decides). Four
