@@ -23,6 +23,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from runner import pythons
+from runner.params import PARAMS
 from runner.serve import ServerError
 from live import auth, close_app, create_app, default_deck, export, netinfo
 from live.replay import open_database
@@ -73,7 +74,9 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=bounded_int(0, 65535), default=5000,
                         help="port to bind; 0 picks a free one")
     parser.add_argument("--deck", type=deck_file, help="the deck to present (any .md file)")
-    parser.add_argument("--workers", type=bounded_int(1, 32), default=3,
+    workers, timeout = PARAMS["workers"], PARAMS["timeout"]
+    parser.add_argument("--workers", type=bounded_int(int(workers.low), int(workers.high)),
+                        default=workers.default,
                         help="gunicorn sync workers of the embedded slow server")
     parser.add_argument("--presenter-token", type=token,
                         help="the presenter's secret (default: a new random one)")
@@ -83,7 +86,8 @@ def parse_args(argv=None):
     parser.add_argument("--instance", help="folder for the database (default: instance/)")
     parser.add_argument("--queue-size", type=bounded_int(1, 100_000), default=1024,
                         help="batches of frames queued per viewer before a slow one is dropped")
-    parser.add_argument("--run-timeout", type=bounded_int(1, 600), default=600,
+    parser.add_argument("--run-timeout", type=bounded_int(int(timeout.low), int(timeout.high)),
+                        default=int(timeout.high),
                         help="ceiling in seconds on any run's own timeout")
     parser.add_argument("--replay-from", type=database_file, metavar="FILE",
                         help="a rehearsal's database: recorded runs the presenter may replay")

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from live import auth
 from live.hub import Hub
@@ -159,8 +160,7 @@ def create_app(config=None):
     configure(app, config)
     app.extensions["live"] = Live(app.config)
     app.after_request(secure)
-    for code in (400, 403, 404, 405, 409, 413, 414, 415, 429, 431, 500):
-        app.register_error_handler(code, error_json)
+    app.register_error_handler(HTTPException, error_json)  # every 4xx (and a 500) in one line
     app.register_error_handler(auth.TooManyGuesses, too_many_guesses)
 
     from live import api, assets, deck, handout, replay, ws

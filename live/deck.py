@@ -72,7 +72,7 @@ def presenter():
         response.headers["Cache-Control"] = "no-store"
         return auth.set_cookie(response)
     if not auth.is_presenter(request):
-        abort(403, "open the presenter URL printed at start (with its token)")
+        abort(403, "open the presenter link (its file, presenter-url.txt, is named at start)")
     return page("presenter")
 
 

@@ -119,11 +119,16 @@ def same_origin(req):
     return urlsplit(origin).netloc.lower() == req.host.lower()
 
 
+def header_tokens(headers, name):
+    """A comma-separated header as a set of lower-case tokens."""
+    return {token.strip().lower() for token in headers.get(name, "").split(",")}
+
+
 def handshake_problem(headers):
     """Why these headers are not a WebSocket upgrade we can answer (RFC 6455 4.2.1), or None:
     a bad one gets a 400 with the reason, never a traceback from deep in the library."""
-    tokens = lambda name: {t.strip().lower() for t in headers.get(name, "").split(",")}  # noqa
-    if "websocket" not in tokens("Upgrade") or "upgrade" not in tokens("Connection"):
+    if "websocket" not in header_tokens(headers, "Upgrade") or \
+            "upgrade" not in header_tokens(headers, "Connection"):
         return "expected a WebSocket upgrade (Upgrade: websocket, Connection: Upgrade)"
     if headers.get("Sec-WebSocket-Version", "").strip() != "13":
         return "Sec-WebSocket-Version must be 13"

@@ -6,8 +6,6 @@ import pytest
 
 from runner.catalog import validate
 from live.directives import Context, expand_deck
-from live.ratelimit import TokenBucket
-from live.relay import parse_line
 from live.remarkdown import lex, render, without_notes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,22 +116,6 @@ def test_bench_table(context, tmp_path):
     out = expand_deck("![:bench](scaling)", context)
     assert "<th>n</th><th>total</th>" in out and "<td>9</td><td>&lt;3.0&gt;</td>" in out
     assert "<code>python -m bench.scaling</code>" in out
-
-
-def test_token_bucket():
-    now = [0.0]
-    bucket = TokenBucket(rate=2, capacity=3, clock=lambda: now[0])
-    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
-    now[0] = 0.5
-    assert bucket.take() and not bucket.take()
-
-
-@pytest.mark.parametrize("line", ["", "null", "[]", '{"type": "span", "i": true}',
-                                  '{"type": "span", "client_start": NaN}',
-                                  '{"type": "error", "i": 1}', '{"type": "other"}',
-                                  '{"type": "span", "worker": 5}'])
-def test_relay_drops_lines_that_are_not_events(line):
-    assert parse_line(line) is None
 
 
 def test_audience_url_text_is_not_autolinked_again(context):

@@ -97,6 +97,7 @@ def test_the_old_stripping_fails_the_same_check(remark_page):
     assert render(without_notes(lex(KNOWN[0])), lambda t: None) != old(KNOWN[0])
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(st.lists(DECKS, min_size=1, max_size=40))

@@ -140,6 +140,7 @@ def cores_used(demo, **params):
     return (cpu1 - cpu0) / (wall1 - wall0) / share
 
 
+@pytest.mark.slow
 def test_cpu_processes_run_in_parallel_and_cpu_threads_do_not():
     """The GIL, measured with CPU time against a one-core baseline measured at the same time,
     instead of a race of wall times (which another job on this 2-core machine decides). Four
@@ -229,7 +230,7 @@ def test_without_url_the_runner_starts_its_own_server():
     result = run_runner("asyncio_session", n=20, delay=D, server="asyncio")
     assert result.returncode == 0, result.stderr
     assert len({span["worker"] for span in result.spans}) == 1  # one asyncio process
-    assert result.end["total"] < 2 * D
+    assert result.end["total"] < 0.5 * 20 * D  # concurrent: well under one after another
 
 
 @pytest.mark.parametrize("demo", ["threads", "asyncio", "processes"])
