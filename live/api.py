@@ -102,10 +102,7 @@ def run_trace(run_id):
     found = live().store.run(run_id)
     if found is None:
         return fail(404, f"no run {run_id}")
-    events = found["spans"] + found["errors"] + found["cpu"] + found["loop"]
-    events.append({"type": "run_end", "total": found["total"], "ideal": found["ideal"]})
-    trace = tracefile.build(events, found["demo"], found["params"], run=run_id,
-                            status=found["status"])
+    trace = tracefile.of_run(found)
     response = current_app.response_class(tracefile.dumps(trace), mimetype="application/json")
     response.headers["Content-Disposition"] = \
         f'attachment; filename="run-{run_id}-{found["demo"]}.trace.json"'

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 
+from runner import tracefile
 from runner.catalog import DEMOS, validate
 
 from live.assets import BUNDLES, CSS
@@ -136,25 +137,17 @@ def render_handout(deck, reader, notes=False, root=ROOT, remark=REMARK_JS, bench
 
 
 def trace_of(run):
-    """A run's trace file (Chrome trace JSON) where runner/tracefile.py exists; else None."""
-    try:
-        from runner import tracefile
-    except ImportError:
-        return None
-    make = getattr(tracefile, "chrome_trace", None) or getattr(tracefile, "trace_for_run", None)
-    return None if make is None else make(run)
+    """A run's trace file: Chrome's Trace Event Format, as the app's trace.json download."""
+    return tracefile.of_run(run)
 
 
 def write_traces(reader, out, latest=False):
     """traces/run-<id>.json for each run; returns (paths, note)."""
     paths = []
     for run in recorded_runs(reader, latest):
-        trace = trace_of(run)
-        if trace is None:
-            return paths, "traces skipped: runner/tracefile.py is not in this tree"
         path = out / "traces" / f"run-{run['id']}.json"
         path.parent.mkdir(exist_ok=True)
-        path.write_text(json.dumps(trace), encoding="utf-8")
+        path.write_text(tracefile.dumps(trace_of(run)), encoding="utf-8")
         paths.append(path)
     return paths, None
 

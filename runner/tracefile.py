@@ -181,6 +181,14 @@ def build(events, name, params=None, **other):
                           "ideal": end.get("ideal"), **other}}
 
 
+def of_run(run):
+    """A stored run (shaped as GET /api/runs/<id> returns it) as a trace: the app's download and
+    the handout's trace files."""
+    events = [*run["spans"], *run["errors"], *run.get("cpu", ()), *run.get("loop", ()),
+              {"type": "run_end", "total": run["total"], "ideal": run["ideal"]}]
+    return build(events, run["demo"], run["params"], run=run["id"], status=run["status"])
+
+
 def dumps(trace):
     return json.dumps(trace, separators=(",", ":"))
 

@@ -2,6 +2,7 @@
 speaker notes in the audience edition, nothing to fetch) and what the command refuses."""
 import html
 import re
+import json
 import subprocess
 import sys
 
@@ -37,11 +38,16 @@ def test_the_page_names_nothing_to_fetch(audience_export):
     assert "<script src" not in text and "audience-qr" in text  # the QR became a note
 
 
-def test_pdf_and_a_note_for_trace_files(audience_export):
+def test_pdf_and_a_trace_file_per_run(audience_export):
     assert (audience_export / "handout.pdf").stat().st_size > 10_000
-    traces = audience_export / "traces"
-    has_tracefile = (ROOT / "runner" / "tracefile.py").is_file()
-    assert traces.is_dir() == has_tracefile
+    runs = embedded(audience_export)["runs"]
+    traces = sorted((audience_export / "traces").glob("run-*.json"))
+    assert [p.name for p in traces] == sorted(f"run-{run['id']}.json" for run in runs)
+    for path, run in zip(traces, sorted(runs, key=lambda run: f"run-{run['id']}.json")):
+        events = json.loads(path.read_text(encoding="utf-8"))["traceEvents"]
+        requests = [e for e in events if e["ph"] == "X" and e.get("cat") == "request"]
+        timed = [e for e in run["errors"] if None not in (e.get("client_start"), e.get("client_end"))]
+        assert len(requests) == len(run["spans"]) + len(timed)  # untimed errors are instants
 
 
 def test_export_refuses_with_one_line(tmp_path):
