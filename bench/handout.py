@@ -62,10 +62,9 @@ FIRST_SLIDE = """() => new Promise(resolve => {
 
 def open_times(index, count=5):
     """ms from navigation start to the first slide shown, in fresh pages, network refused."""
-    sys.path.insert(0, str(ROOT / "tests"))
     from playwright.sync_api import sync_playwright
 
-    from headless import launch
+    from harness.headless import launch
     times = []
     with sync_playwright() as playwright:
         browser = launch(playwright)

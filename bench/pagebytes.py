@@ -27,8 +27,7 @@ from playwright.sync_api import sync_playwright
 
 from bench.audience_app import AppServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from headless import launch  # noqa: E402  (the tests' Chromium flags: one place)
+from harness.headless import launch  # the tests' Chromium flags: one place
 
 FIRST_GOAL, RELOAD_GOAL = 230_000, 30_000
 ASSET = re.compile(r'(?:src|href)="(/assets/[^"]+)"')

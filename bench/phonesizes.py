@@ -15,8 +15,7 @@ from playwright.sync_api import sync_playwright
 from bench.audience_app import TOKEN, AppServer
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from headless import launch  # noqa: E402
+from harness.headless import launch  # the tests' Chromium flags: one place
 
 DECK = ROOT / "tests" / "browser" / "decks" / "reader.md"
 READY = "body[data-ready='true'][data-conn='open']"
