@@ -9,12 +9,14 @@ from pathlib import Path
 
 from flask import Flask, jsonify, request
 
-from live import auth
-from live.hub import Hub
+from live import auth, wire
+from live.hub import Hub, encode
 from live.ratelimit import DEFAULT_LIMITS
+from live.runcache import RunCache
 from live.runs import RunManager
 from live.servers import SlowServers
-from live.store import Store
+from live.slides import DeckPanels
+from live.store import FINAL, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CSP = ("default-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -33,27 +35,49 @@ class Live:
 
     def __init__(self, config):
         self.store = Store(config["DATABASE"])
+        if self.store.created:
+            log.info("new database %s (epoch %s)", config["DATABASE"], self.store.epoch)
         lost = self.store.recover()
         if lost:
             log.warning("runs %s were left running by a crash: marked failed", lost)
         self.hub = Hub(seq=self.store.last_seq(), queue_size=config["QUEUE_SIZE"],
                        send_buffer=config["WS_SEND_BUFFER"])
         self.servers = SlowServers()
+        self.cache = RunCache(self.store)
         self.runs = RunManager(self.store, self.hub, self.servers, timeout=config["RUN_TIMEOUT"],
-                               default_workers=config["WORKERS"])
+                               default_workers=config["WORKERS"], finished=self.cache.warm)
+        self.panels = DeckPanels(config["DECK"])
         self.closing = threading.Lock()
         self.closed = False
 
     def greeting(self, role):
-        """hello for a socket of `role`, as a function of the seq it is consistent with."""
+        """hello for a socket of `role`, as a function of the seq it is consistent with (called
+        under the hub's lock: memory only). It carries the runs of the presenter's slide in
+        compact form, so a late joiner draws what is on its screen without asking."""
+        self.panels.refresh()  # here, outside the hub's lock: it may read the deck file
+
         def hello(seq):
-            return {"type": "hello", "role": role, "slide": self.store.slide(), "seq": seq,
-                    "active": self.store.active(), "runs": self.store.runs()}
+            slide, runs = self.store.slide(), self.store.runs()
+            message = {"type": "hello", "role": role, "epoch": self.store.epoch, "slide": slide,
+                       "seq": seq, "active": self.store.active(), "layout": wire.LAYOUT,
+                       "runs": runs}
+            details = [self.detail_text(run) for run in shown_runs(self.panels.on(slide), runs)]
+            details = [text for text in details if text is not None]
+            return encode(message)[:-1] + ',"details":[' + ",".join(details) + "]}"
         return hello
+
+    def detail_text(self, run):
+        """A run's compact detail from memory (the active run's records or the cache), or None:
+        the client then fetches it."""
+        entry = self.cache.peek(run["id"], "compact") if run["status"] in FINAL else None
+        if entry is None:
+            return self.runs.live_detail(run["id"])
+        return entry.body("identity").decode()
 
     def state(self):
         return self.hub.snapshot(lambda seq: {"slide": self.store.slide(), "seq": seq,
-                                              "active": self.store.active()})
+                                              "active": self.store.active(),
+                                              "epoch": self.store.epoch})
 
     def goto(self, slide):
         """Move everyone to `slide` (0-based); a goto to where we are changes nothing."""
@@ -72,6 +96,18 @@ class Live:
             self.servers.stop_all()
             self.store.close()
             self.closed = True
+
+
+def shown_runs(panels, runs):
+    """The run each panel shows, as static/js/store.js latestFor picks it: the latest of its
+    panel, else the latest of its demo."""
+    shown = []
+    for panel, demo in panels:
+        mine = [run for run in runs if run["panel"] == panel] or \
+            [run for run in runs if run["demo"] == demo]
+        if mine and mine[-1] not in shown:
+            shown.append(mine[-1])
+    return shown
 
 
 def configure(app, config):

@@ -15,12 +15,15 @@ import time
 from runner import serve
 from runner.catalog import DEMOS, validate
 
+from live import wire
+from live.hub import encode
 from live.relay import LineReader, Run, parse_line, spawn, tail
 
 KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
 ORPHAN_GRACE = 2.0  # seconds to wait for EOF once the runner exited (a grandchild may hold stdout)
 TIMEOUT_GRACE = 3.0  # the runner enforces --timeout itself; we kill it this much later
 TIMED_OUT = 3  # the runner's exit status for a run that hit its timeout
+LINGER = 0.05  # seconds a read of the runner's lines waits for more, so they share one frame
 FLAGS = ("n", "workers", "delay", "concurrency", "fail", "server")
 log = logging.getLogger(__name__)
 
@@ -36,8 +39,9 @@ class NotRunning(Exception):
 class RunManager:
     """Starts, relays and cancels runs of the demo engine's runner."""
 
-    def __init__(self, store, hub, servers, timeout=120.0, default_workers=3):
+    def __init__(self, store, hub, servers, timeout=120.0, default_workers=3, finished=None):
         self.store, self.hub, self.servers = store, hub, servers
+        self.finished = finished  # called with a run's id after its run_end (cache warming)
         self.timeout, self.default_workers = timeout, default_workers
         self.lock = threading.Lock()
         self.active = None
@@ -57,9 +61,10 @@ class RunManager:
                 raise Busy(f"run {self.active.id} is still going")
             self.active = run = Run(None, demo_id, panel, params)
         try:
-            run.id = self.store.create_run(demo_id, panel, params)
+            run.encoder = wire.Encoder(wire.unit_for(ideal(run)))
+            run.id = self.store.create_run(demo_id, panel, params, run.encoder.unit)
             self.publish(run, {"type": "run_start", "demo": demo_id, "panel": panel,
-                               "params": params})
+                               "params": params, "unit": run.encoder.unit})
             thread = threading.Thread(target=self.execute, args=(run,), name=f"run-{run.id}")
             thread.start()
         except BaseException:
@@ -91,10 +96,44 @@ class RunManager:
         """Store, then broadcast, one event of `run`."""
         return self.publish_all(run, [event])
 
+    def live_detail(self, run_id):
+        """The compact detail (JSON text) of the run going on, or None: for a hello, under the
+        hub's lock, so it matches the hello's seq exactly."""
+        with self.lock:
+            run = self.active
+        if run is None or run.id != run_id or run.encoder is None:
+            return None
+        found = self.store.summary(run_id)
+        if found is None:
+            return None
+        head = {**found, "last_seq": run.last_seq, "layout": wire.LAYOUT,
+                "names": dict.fromkeys(run.encoder.tables, 0)}
+        return encode(head)[:-1] + ',"ev":[' + ",".join(run.records) + "]}"
+
     def publish_all(self, run, events):
         """Store, then broadcast, events of `run` (one commit, one batch per socket)."""
         return self.hub.publish_all([{**event, "run": run.id} for event in events],
-                                    persist=self.store.save_events)
+                                    persist=self.store.save_events,
+                                    wire=lambda stamped: self.wire(run, stamped))
+
+    def wire(self, run, stamped):
+        """The messages that carry `stamped` (hub lock held): the run's lifecycle as it is, its
+        other events as compact records, consecutive ones in one `ev` message. The records are
+        also kept (as text) for the hellos of late joiners."""
+        out, group = [], []
+        for event in stamped + [None]:
+            if event is not None and wire.compact(event["type"]):
+                group.append(event)
+                continue
+            if group:
+                message = run.encoder.frame(run.id, group)
+                run.records.extend(encode(record) for record in message["ev"])
+                out.append(message)
+                group = []
+            if event is not None:
+                out.append(event)
+        run.last_seq = stamped[-1]["seq"]
+        return out
 
     def error(self, run, message):
         """A run-level error (i null) shown on the slide."""
@@ -117,6 +156,8 @@ class RunManager:
                 "type": "run_end", "status": status,
                 "total": round(time.perf_counter() - started, 6) if total is None else total,
                 "ideal": end.get("ideal") if end.get("ideal") is not None else ideal(run)})
+            if self.finished is not None:
+                self.finished(run.id)
         finally:
             self.release(run)
 
@@ -148,7 +189,7 @@ class RunManager:
         code = None
         try:
             while not reader.eof:
-                self.relay_lines(run, reader.read(0.25))  # blocking
+                self.relay_lines(run, reader.read(0.25, LINGER))  # blocking
                 now = time.perf_counter()
                 if now - started > limit + TIMEOUT_GRACE:
                     run.stop("timeout")
