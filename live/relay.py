@@ -81,6 +81,7 @@ class Run:
         self.errors = 0
         self.encoder = None  # live.wire.Encoder: its unit and string tables
         self.records = []  # every compact record sent so far, as JSON text (for hellos)
+        self.chain = {}  # the numbers of the last of them, per type (live.wire.rechain)
         self.last_seq = None
 
     def attach(self, process):

@@ -127,7 +127,8 @@ class RunManager:
                 continue
             if group:
                 message = run.encoder.frame(run.id, group)
-                run.records.extend(encode(record) for record in message["ev"])
+                run.records.extend(encode(record)
+                                   for record in wire.rechain(message["ev"], run.chain))
                 out.append(message)
                 group = []
             if event is not None:

@@ -3,8 +3,10 @@
 Derived from runner/events.EVENTS, so a new event type travels compact with no code here: every
 type but the run's lifecycle (run_start and run_end, which the app writes itself) becomes an
 array record `[type, value, ...]`: `type` is the index of its type in LAYOUT and the values
-follow EVENTS' field order. INT fields go as they are, NUM fields as integers in the run's
-`unit` (microseconds per count), STR fields as an index into the run's table for that field.
+follow EVENTS' field order. NUM fields are integers in the run's `unit` (microseconds per
+count); INT and NUM fields are then sent as the difference from the same field of the previous
+record of that type in the same frame (the first of each type is absolute), so a burst of
+similar spans costs a digit or two per number. STR fields are an index into the run's table.
 A string travels once, in the record that first uses it, and takes the next index of its table;
 a frame that brings new strings says in `names` which index its first new one of each field
 takes, so a reader that missed frames still puts every string where it belongs.
@@ -42,21 +44,23 @@ class Encoder:
         self.tables = {}  # field -> [string, ...]
         self.index = {}  # field -> {string: index}
 
-    def record(self, event, names):
+    def record(self, event, names, last):
         """`event` as a record; a string it is first to use goes in it as it is (and `names`
-        gets the index of the frame's first new string of that field)."""
+        gets the index of the frame's first new string of that field). `last` holds the
+        previous record's numbers per type (the frame's, updated here)."""
         kind = event["type"]
         out = [TYPE_INDEX[kind]]
+        before = last.setdefault(kind, {})
         for name, (field_kind, _) in EVENTS[kind].items():
             value = event.get(name)
             if value is None:
                 out.append(None)
-            elif field_kind == NUM:
-                out.append(round(value * 1e6 / self.unit))
             elif field_kind == STR:
                 out.append(self.intern(name, value, names))
             else:
-                out.append(value)
+                count = round(value * 1e6 / self.unit) if field_kind == NUM else value
+                out.append(count - before[name] if name in before else count)
+                before[name] = count
         while out[-1] is None:
             out.pop()
         return out
@@ -74,8 +78,8 @@ class Encoder:
 
     def frame(self, run_id, events):
         """One `ev` message for stamped events of one run with consecutive seqs."""
-        names = {}
-        records = [self.record(event, names) for event in events]
+        names, last = {}, {}
+        records = [self.record(event, names, last) for event in events]
         message = {"type": "ev", "run": run_id, "seq": events[0]["seq"], "at": events[0]["at"]}
         if names:
             message["names"] = names
@@ -84,11 +88,30 @@ class Encoder:
 
 
 
+def rechain(records, chain):
+    """A frame's records with their numbers made relative to `chain` (the previous numbers per
+    type of a longer sequence, updated) instead of the frame's own first record: how the
+    records of many frames join into one detail."""
+    frame, out = {}, []
+    for record in records:
+        kind, fields, kinds = LAYOUT[record[0]]
+        mine, theirs = frame.setdefault(kind, {}), chain.setdefault(kind, {})
+        joined = list(record)
+        for position, (name, field_kind) in enumerate(zip(fields, kinds), 1):
+            if position >= len(record) or record[position] is None or field_kind == STR:
+                continue
+            count = mine[name] = record[position] + mine.get(name, 0)
+            joined[position] = count - theirs[name] if name in theirs else count
+            theirs[name] = count
+        out.append(joined)
+    return out
+
+
 def detail(summary, events, last_seq):
     """A run's summary with its events in compact form (GET /api/runs/<id>?format=compact)."""
     encoder = Encoder(summary.get("unit") or UNITS[-1])
-    names = {}
-    records = [encoder.record(event, names) for event in events if compact(event["type"])]
+    names, last = {}, {}
+    records = [encoder.record(event, names, last) for event in events if compact(event["type"])]
     return {**summary, "last_seq": last_seq, "layout": LAYOUT, "names": names, "ev": records}
 
 
@@ -106,15 +129,19 @@ class Decoder:
             state["unit"] = unit
         return state
 
-    def record(self, run_id, record, fresh):
-        """One record as a readable event; `fresh` is the frame's `names` (consumed)."""
+    def record(self, run_id, record, fresh, last):
+        """One record as a readable event; `fresh` is the frame's `names` and `last` its
+        previous numbers per type (both updated)."""
         state = self.run(run_id)
         kind, fields, kinds = self.layout[record[0]]
         event = {"type": kind, "run": run_id}
+        before = last.setdefault(kind, {})
         for position, (name, field_kind) in enumerate(zip(fields, kinds), 1):
             value = record[position] if position < len(record) else None
-            if value is not None and field_kind == NUM:
-                value = value * state["unit"] / 1e6
+            if value is not None and field_kind != STR:
+                value = before[name] = value + before.get(name, 0)
+                if field_kind == NUM:
+                    value = value * state["unit"] / 1e6
             elif isinstance(value, str):
                 table = state["tables"].setdefault(name, [])
                 at = fresh.get(name, len(table))
@@ -141,16 +168,16 @@ class Decoder:
             self.run(message["run"], message.get("unit"))
         if kind != "ev":
             return [message]
-        fresh = dict(message.get("names") or {})
-        return [{**self.record(message["run"], record, fresh), "seq": message["seq"] + k,
+        fresh, last = dict(message.get("names") or {}), {}
+        return [{**self.record(message["run"], record, fresh, last), "seq": message["seq"] + k,
                  "at": message["at"]} for k, record in enumerate(message["ev"])]
 
     def expand_detail(self, found):
         """A compact detail as the readable one (spans, errors, ...)."""
         self.layout = found.get("layout") or self.layout
         self.run(found["id"], found.get("unit"))
-        fresh = dict(found.get("names") or {})
-        events = [self.record(found["id"], record, fresh) for record in found["ev"]]
+        fresh, last = dict(found.get("names") or {}), {}
+        events = [self.record(found["id"], record, fresh, last) for record in found["ev"]]
         readable = {k: v for k, v in found.items() if k not in ("layout", "names", "ev")}
         for kind, *_ in self.layout:
             readable[plural(kind)] = [e for e in events if e["type"] == kind]
