@@ -198,8 +198,13 @@ def table(options, size, rows):
               f"({'met' if (last['slide_p99'] or 1e9) <= GOALS['slide_p99'] else 'NOT met'}), "
               f"/api/state p99 <= {GOALS['state_p99'] * 1000:.0f} ms "
               f"({'met' if (last['state_p99'] or 1e9) <= GOALS['state_p99'] else 'NOT met'}); "
-              f"load {open('/proc/loadavg').read().split()[:3]}"]
+              f"load {loadavg()}"]
     return "\n".join(lines)
+
+
+def loadavg():
+    with open("/proc/loadavg", encoding="ascii") as source:
+        return source.read().split()[:3]
 
 
 def main(argv=None):
