@@ -50,6 +50,19 @@ class Live:
         self.panels = DeckPanels(config["DECK"])
         self.closing = threading.Lock()
         self.closed = False
+        threading.Thread(target=self.warm, name="warm-runs", daemon=True).start()
+
+    def warm(self):
+        """Build the cached answers of the runs the deck's panels show (a fresh start has none),
+        so the hellos of a room that reconnects carry them."""
+        self.panels.refresh()
+        runs = self.store.runs()
+        for slide in range(len(self.panels.slides)):
+            for run in shown_runs(self.panels.on(slide), runs):
+                if self.closed:
+                    return
+                if run["status"] in FINAL:
+                    self.cache.warm(run["id"])
 
     def greeting(self, role):
         """hello for a socket of `role`, as a function of the seq it is consistent with (called
