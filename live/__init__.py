@@ -44,7 +44,7 @@ class Live:
         self.hub = Hub(seq=self.store.last_seq(), queue_size=config["QUEUE_SIZE"],
                        send_buffer=config["WS_SEND_BUFFER"])
         self.servers = SlowServers()
-        self.cache = RunCache(self.store)
+        self.cache = RunCache(self.store, rate=config["RUN_READ_RATE"])
         self.runs = RunManager(self.store, self.hub, self.servers, timeout=config["RUN_TIMEOUT"],
                                default_workers=config["WORKERS"], finished=self.cache.warm)
         self.panels = DeckPanels(config["DECK"])
@@ -147,6 +147,9 @@ def configure(app, config):
         # switch interval lets a slide change through quickly while readers of big runs are
         # busy (bench/abuse_reads.py: slide-change p99 about halved with 30 of them).
         SWITCH_INTERVAL=0.0005,
+        # bytes per second of GET /api/runs/<id> answers, all clients together (a venue's
+        # Wi-Fi carries a few MB/s; loopback would let readers take every core)
+        RUN_READ_RATE=32e6,
     )
     app.config.update(config or {})
     app.config["DECK"] = Path(app.config["DECK"] or default_deck()).resolve()

@@ -91,7 +91,10 @@ def cached(entry):
     else:
         accepted = request.accept_encodings
         coding = next((c for c in ("br", "gzip") if accepted[c] > 0), "identity")
-        response = Response(entry.body(coding), mimetype="application/json")
+        body = entry.body(coding)
+        response = Response(live().cache.pacer.paced(body), mimetype="application/json",
+                            direct_passthrough=True)
+        response.content_length = len(body)
         if coding != "identity":
             response.headers["Content-Encoding"] = coding
     response.headers["ETag"] = entry.etag

@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 
 import brotli
@@ -22,6 +23,35 @@ ENCODERS = {
     "gzip": lambda body: gzip.compress(body, compresslevel=6, mtime=0),
 }
 FORMATS = ("json", "compact")
+CHUNK = 64 * 1024  # bytes sent between two turns of the pacer
+REQUEST_COST = 16 * 1024  # bytes of pacing every answer costs, however small
+
+
+class Pacer:
+    """A byte rate shared by every reader of runs: past a burst, each chunk of an answer waits
+    its turn (a sleeping thread costs no CPU), so clients looping on a big run cannot take the
+    CPU the room needs. Far above what a venue's Wi-Fi carries."""
+
+    def __init__(self, rate, burst):
+        self.rate, self.burst = float(rate), float(burst)
+        self.lock = threading.Lock()
+        self.free_at = time.monotonic()
+
+    def wait(self, size):
+        with self.lock:
+            now = time.monotonic()
+            self.free_at = max(self.free_at, now - self.burst / self.rate) + size / self.rate
+            delay = self.free_at - now
+        if delay > 0:
+            time.sleep(delay)  # blocking: pacing, not synchronising
+
+    def paced(self, body):
+        """`body` in chunks, each after its turn."""
+        self.wait(REQUEST_COST)
+        for start in range(0, len(body), CHUNK):
+            piece = body[start:start + CHUNK]
+            self.wait(len(piece))
+            yield piece
 
 
 def dumps(value):
@@ -53,8 +83,9 @@ class Entry:
 class RunCache:
     """(run id, form) -> Entry for finished runs; answers for a running run are built fresh."""
 
-    def __init__(self, store, budget=BUDGET):
+    def __init__(self, store, budget=BUDGET, rate=32e6, burst=4e6):
         self.store, self.budget = store, budget
+        self.pacer = Pacer(rate, burst)
         self.lock = threading.Lock()  # the table only; never held while building
         self.entries = OrderedDict()
         self.building = {}  # key -> Event set when the entry is in

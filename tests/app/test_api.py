@@ -115,7 +115,7 @@ def test_a_real_run_streams_and_is_stored(live_app, presenter_http):
         assert set(kept) == set(shown)
         for name, value in kept.items():
             if name.startswith(("client_", "server_")) and value is not None:
-                assert shown[name] == pytest.approx(value, abs=unit / 2 + 1e-9), name
+                assert shown[name] == pytest.approx(value, abs=unit / 2 + 1e-6), name
             else:
                 assert shown[name] == value, name
     assert stored["last_seq"] == end["seq"]

@@ -2,10 +2,12 @@
 come from memory, big reads use read connections of their own, and a slow commit holds up only
 the publisher that makes it."""
 import threading
+import time
 
 import pytest
 
 from live import close_app, create_app
+from live.runcache import REQUEST_COST, Pacer
 
 DEADLINE = 10.0
 
@@ -63,3 +65,11 @@ def test_a_slow_commit_does_not_hold_up_the_room(app, monkeypatch):
         release.set()
         mover.join(DEADLINE)
     assert client.get("/api/state").get_json()["slide"] == 3
+
+
+def test_readers_of_runs_share_a_byte_rate():
+    pacer = Pacer(rate=1e6, burst=0)
+    started = time.monotonic()
+    sent = b"".join(pacer.paced(b"x" * 200_000))
+    assert sent == b"x" * 200_000
+    assert time.monotonic() - started >= (200_000 + REQUEST_COST) / 1e6 * 0.9  # never faster
