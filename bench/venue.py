@@ -187,7 +187,7 @@ def measure(venue, app, phones, options):
 def phase(answer, rx, count):
     values = [value for value in answer["values"] if value is not None]
     return {"times": values, "errors": answer["errors"], "rx_per_phone": rx / count,
-            "payload_per_phone": sum(answer["wire_bytes"]) / count}
+            "payload_per_phone": sum(answer["wire_bytes"]) / count, "retries": answer["retries"]}
 
 
 def panel_slide(demo):
@@ -226,6 +226,8 @@ def table(options, rows, load):
              f"{met(c['times'], GOALS['reconnect'], options)} | {len(c['errors'])} |",
              f"| (c) bytes per phone (rx) | {c['rx_per_phone'] / 1000:.1f} KB | | | | |"]
     errors = a["errors"] + b["errors"] + c["errors"]
+    lines += ["", f"GETs tried again on a closed kept-alive connection: {a['retries']} "
+              f"(all phases, cumulative: {c['retries']})"]
     if errors:
         lines += ["", f"first error: {errors[0]}"]
     return "\n".join(lines)

@@ -62,13 +62,22 @@ class Phone:
         self.ends = {}  # run id -> seconds from the app's `at` of its run_end to its receipt
         self.ended = asyncio.Event()
         self.wire_bytes = 0  # WebSocket payload bytes received
+        self.retries = 0  # GETs tried again after the server closed a kept-alive connection
 
-    async def get(self, path):
-        async with self.session.get(self.url + path) as response:
-            body = await response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{path}: HTTP {response.status}")
-            return body
+    async def get(self, path, retries=1):
+        """A GET, tried again once on a kept-alive connection the server had just closed (as
+        browsers do for idempotent requests)."""
+        try:
+            async with self.session.get(self.url + path) as response:
+                body = await response.read()
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+            if not retries:
+                raise
+            self.retries += 1
+            return await self.get(path, retries - 1)
+        if response.status != 200:
+            raise RuntimeError(f"{path}: HTTP {response.status}")
+        return body
 
     async def load(self):
         """Seconds until this phone has the first slide: page, assets, deck, demos, hello."""
@@ -171,7 +180,8 @@ async def do(phones, command):
         return {"error": f"unknown command {command['do']!r}"}
     return {"values": [value for value, _ in results],
             "errors": [error for _, error in results if error],
-            "wire_bytes": [phone.wire_bytes - b for phone, b in zip(phones, before)]}
+            "wire_bytes": [phone.wire_bytes - b for phone, b in zip(phones, before)],
+            "retries": sum(phone.retries for phone in phones)}
 
 
 def main():

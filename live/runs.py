@@ -157,10 +157,18 @@ class RunManager:
                 "type": "run_end", "status": status,
                 "total": round(time.perf_counter() - started, 6) if total is None else total,
                 "ideal": end.get("ideal") if end.get("ideal") is not None else ideal(run)})
-            if self.finished is not None:
-                self.finished(run.id)
         finally:
             self.release(run)
+        self.warm(run)
+
+    def warm(self, run):
+        """Tell `finished` (the cache) about a run that ended, once its slot is free."""
+        if self.finished is None:
+            return
+        try:
+            self.finished(run.id)
+        except Exception:  # a cache that cannot build is no reason to lose the thread's report
+            log.exception("run %s: could not cache its answers", run.id)
 
     def perform(self, run):
         """Make sure a slow server is up, spawn the runner, relay it; returns the status."""
