@@ -92,7 +92,8 @@ def cached(entry):
         accepted = request.accept_encodings
         coding = next((c for c in ("br", "gzip") if accepted[c] > 0), "identity")
         body = entry.body(coding)
-        response = Response(live().cache.pacer.paced(body), mimetype="application/json",
+        response = Response(live().cache.pacer.paced(body, request.remote_addr),
+                            mimetype="application/json",
                             direct_passthrough=True)
         response.content_length = len(body)
         if coding != "identity":

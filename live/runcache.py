@@ -24,13 +24,12 @@ ENCODERS = {
 }
 FORMATS = ("json", "compact")
 CHUNK = 64 * 1024  # bytes sent between two turns of the pacer
-REQUEST_COST = 16 * 1024  # bytes of pacing every answer costs, however small
+REQUEST_COST = 16 * 1024  # bytes of the room's rate every answer costs, however small
+CLIENT_REQUEST_COST = 256 * 1024  # ... and of its client's: at most ~30 answers/s per client
 
 
 class Pacer:
-    """A byte rate shared by every reader of runs: past a burst, each chunk of an answer waits
-    its turn (a sleeping thread costs no CPU), so clients looping on a big run cannot take the
-    CPU the room needs. Far above what a venue's Wi-Fi carries."""
+    """A byte rate: past a burst, each chunk waits its turn (a sleeping thread costs no CPU)."""
 
     def __init__(self, rate, burst):
         self.rate, self.burst = float(rate), float(burst)
@@ -45,12 +44,37 @@ class Pacer:
         if delay > 0:
             time.sleep(delay)  # blocking: pacing, not synchronising
 
-    def paced(self, body):
-        """`body` in chunks, each after its turn."""
-        self.wait(REQUEST_COST)
+
+class Pacers:
+    """One byte rate for every reader of runs together, and a lower one per client address, so
+    clients looping on a big run cannot take the CPU the room needs (each answer also costs a
+    minimum, which bounds the rate of small ones). Both far above what a venue's Wi-Fi
+    carries; a room behind one NAT shares one client rate (CLIENT_RATE, 8 MB/s)."""
+
+    def __init__(self, rate, burst, client_rate=8e6, client_burst=2e6, clients=4096):
+        self.room = Pacer(rate, burst)
+        self.client_rate, self.client_burst, self.clients = client_rate, client_burst, clients
+        self.lock = threading.Lock()
+        self.by_client = OrderedDict()
+
+    def client(self, address):
+        with self.lock:
+            pacer = self.by_client.pop(address, None) or Pacer(self.client_rate,
+                                                               self.client_burst)
+            self.by_client[address] = pacer
+            while len(self.by_client) > self.clients:
+                self.by_client.popitem(last=False)
+            return pacer
+
+    def paced(self, body, address):
+        """`body` in chunks, each after its turn on both rates."""
+        mine = self.client(address)
+        mine.wait(CLIENT_REQUEST_COST)
+        self.room.wait(REQUEST_COST)
         for start in range(0, len(body), CHUNK):
             piece = body[start:start + CHUNK]
-            self.wait(len(piece))
+            mine.wait(len(piece))
+            self.room.wait(len(piece))
             yield piece
 
 
@@ -85,7 +109,7 @@ class RunCache:
 
     def __init__(self, store, budget=BUDGET, rate=32e6, burst=4e6):
         self.store, self.budget = store, budget
-        self.pacer = Pacer(rate, burst)
+        self.pacer = Pacers(rate, burst)
         self.lock = threading.Lock()  # the table only; never held while building
         self.entries = OrderedDict()
         self.building = {}  # key -> Event set when the entry is in

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from live import close_app, create_app
-from live.runcache import REQUEST_COST, Pacer
+from live.runcache import CLIENT_REQUEST_COST, Pacers
 
 DEADLINE = 10.0
 
@@ -68,8 +68,12 @@ def test_a_slow_commit_does_not_hold_up_the_room(app, monkeypatch):
 
 
 def test_readers_of_runs_share_a_byte_rate():
-    pacer = Pacer(rate=1e6, burst=0)
+    pacers = Pacers(rate=1e9, burst=0, client_rate=2e6, client_burst=0)
     started = time.monotonic()
-    sent = b"".join(pacer.paced(b"x" * 200_000))
+    sent = b"".join(pacers.paced(b"x" * 200_000, "10.0.0.7"))
     assert sent == b"x" * 200_000
-    assert time.monotonic() - started >= (200_000 + REQUEST_COST) / 1e6 * 0.9  # never faster
+    took = time.monotonic() - started
+    assert took >= (200_000 + CLIENT_REQUEST_COST) / 2e6 * 0.9  # never faster than its rate
+    started = time.monotonic()
+    b"".join(pacers.paced(b"x" * 1000, "10.0.0.8"))  # another client is not held up by it
+    assert time.monotonic() - started < took
