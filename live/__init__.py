@@ -55,14 +55,18 @@ class Live:
     def warm(self):
         """Build the cached answers of the runs the deck's panels show (a fresh start has none),
         so the hellos of a room that reconnects carry them."""
-        self.panels.refresh()
-        runs = self.store.runs()
-        for slide in range(len(self.panels.slides)):
-            for run in shown_runs(self.panels.on(slide), runs):
-                if self.closed:
-                    return
-                if run["status"] in FINAL:
-                    self.cache.warm(run["id"])
+        try:
+            self.panels.refresh()
+            runs = self.store.runs()
+            for slide in range(len(self.panels.slides)):
+                for run in shown_runs(self.panels.on(slide), runs):
+                    if self.closed:
+                        return
+                    if run["status"] in FINAL:
+                        self.cache.warm(run["id"])
+        except Exception:  # the app stopping under it, or a damaged run: pages fetch them
+            if not self.closed:
+                log.exception("could not warm the runs' cache")
 
     def greeting(self, role):
         """hello for a socket of `role`, as a function of the seq it is consistent with (called

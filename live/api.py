@@ -86,13 +86,15 @@ def run(run_id):
 
 def cached(entry):
     """The entry's bytes in the best coding the client accepts (or 304 if it has them)."""
+    pacer = live().cache.pacer
     if request.if_none_match.contains_raw(entry.etag):
+        pacer.charge(request.remote_addr)  # blocking: a 304 costs a turn too (no body to pace)
         response = Response(status=304)
     else:
         accepted = request.accept_encodings
         coding = next((c for c in ("br", "gzip") if accepted[c] > 0), "identity")
         body = entry.body(coding)
-        response = Response(live().cache.pacer.paced(body, request.remote_addr),
+        response = Response(pacer.paced(body, request.remote_addr),
                             mimetype="application/json",
                             direct_passthrough=True)
         response.content_length = len(body)

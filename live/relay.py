@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_LINE = 64 * 1024  # a longer "line" is not ours: drop it rather than grow without bound
 MAX_TEXT = 500  # longest string relayed to the audience (error messages, actors)
 MAX_BATCH = 2000  # lines relayed together at most
+GAP = 0.005  # seconds without a new line that end a burst
 
 def parse_line(line):
     """The event a runner line carries, reduced to its known fields; None if it is not one."""
@@ -37,13 +38,14 @@ class LineReader:
         self.buffer = b""
         self.eof = False
 
-    def read(self, timeout, linger=0.0):
+    def read(self, timeout, linger=0.0, gap=GAP):
         """The lines that arrived within `timeout` seconds (maybe none), and those that follow
-        them within `linger` seconds (so a burst is relayed together); sets `eof` at the end."""
+        them, each within `gap` of the last, for up to `linger` seconds: a burst is relayed
+        together, a lone line at once. Sets `eof` at the end."""
         lines = self.read_once(timeout)
         until = time.monotonic() + linger
         while lines and not self.eof and len(lines) < MAX_BATCH:
-            left = until - time.monotonic()
+            left = min(gap, until - time.monotonic())
             more = self.read_once(left) if left > 0 else []
             if not more:
                 break

@@ -66,11 +66,16 @@ class Pacers:
                 self.by_client.popitem(last=False)
             return pacer
 
-    def paced(self, body, address):
-        """`body` in chunks, each after its turn on both rates."""
+    def charge(self, address):
+        """Wait for the turn every answer costs, however small; returns the client's pacer."""
         mine = self.client(address)
         mine.wait(CLIENT_REQUEST_COST)
         self.room.wait(REQUEST_COST)
+        return mine
+
+    def paced(self, body, address):
+        """`body` in chunks, each after its turn on both rates."""
+        mine = self.charge(address)
         for start in range(0, len(body), CHUNK):
             piece = body[start:start + CHUNK]
             mine.wait(len(piece))

@@ -23,7 +23,7 @@ KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
 ORPHAN_GRACE = 2.0  # seconds to wait for EOF once the runner exited (a grandchild may hold stdout)
 TIMEOUT_GRACE = 3.0  # the runner enforces --timeout itself; we kill it this much later
 TIMED_OUT = 3  # the runner's exit status for a run that hit its timeout
-LINGER = 0.05  # seconds a read of the runner's lines waits for more, so they share one frame
+LINGER = 0.05  # seconds a burst of the runner's lines may gather, so they share one frame
 FLAGS = ("n", "workers", "delay", "concurrency", "fail", "server")
 log = logging.getLogger(__name__)
 
