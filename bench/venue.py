@@ -208,7 +208,8 @@ def table(options, rows, load):
     a, b, c = rows["a"], rows["b"], rows["c"]
     lines = [f"{options.phones} phones over {options.rate} (tc htb both ways), app on the host "
              f"end of a veth pair; load before {load}", "",
-             "| measure | p50 | max | goal | met | errors |", "| --- | --- | --- | --- | --- | --- |",
+             "| measure | p50 | max | goal | met | errors |",
+             "| --- | --- | --- | --- | --- | --- |",
              f"| (a) first slide, s | {seconds(a['times'], 0.5)} | {seconds(a['times'], 1)} | "
              f"<= {GOALS['first_slide']:g} | {met(a['times'], GOALS['first_slide'], options)} "
              f"| {len(a['errors'])} |",

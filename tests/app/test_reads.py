@@ -32,7 +32,8 @@ def test_reads_answer_while_the_writer_is_held(app):
 
     def read_everything():
         return (client.get("/api/state").get_json(), client.get("/api/runs").get_json(),
-                live.greeting("audience")(live.hub.seq), live.store.read("SELECT count(*) FROM events"))
+                live.greeting("audience")(live.hub.seq),
+                live.store.read("SELECT count(*) FROM events"))
 
     with live.store.lock:  # the writer's connection is busy (a long commit)
         thread, result = in_thread(read_everything)
