@@ -18,6 +18,7 @@ from array import array
 import aiohttp
 
 from bench.audience_app import raise_file_limit
+from live.wire import Decoder
 
 HANDSHAKES_AT_ONCE = 50  # concurrent opening handshakes per process
 RECONNECTS = 5
@@ -47,6 +48,7 @@ class Follower:
         self.recovered = []  # seqs of the run fetched from GET /api/runs/<id>
         self.recovered_run = False  # the run's summary was fetched (stands for run_start)
         self.errors = []
+        self.decoder = Decoder()  # compact run events back into the runner's (live/wire.py)
 
     def take(self, message, received):
         """Record one message."""
@@ -107,7 +109,8 @@ async def listen(follower, ws):
         received = time.time()
         if frame.type != aiohttp.WSMsgType.TEXT:
             break
-        follower.take(json.loads(frame.data), received)
+        for message in follower.decoder.expand(json.loads(frame.data)):  # ev: several events
+            follower.take(message, received)
         if follower.run_over:
             return
 
