@@ -184,6 +184,9 @@ class Decoder:
         return readable
 
 
+LISTS = {"span": "spans", "error": "errors"}  # samples (cpu, loop) keep their type's name
+
+
 def plural(kind):
-    """The key of a detail's list of events of `kind` (spans, errors, ...)."""
-    return kind + "s"
+    """The key of a detail's list of events of `kind`: spans, errors, cpu, loop."""
+    return LISTS.get(kind, kind)

@@ -105,6 +105,16 @@
     return run;
   }
 
+  /* A readable detail (GET /api/runs/<id>, as the handout embeds it): lists per event type. */
+  function mergeReadable(detail) {
+    const run = mergeSummary(detail);
+    (detail.spans || []).forEach(function (span) { addSpan(run, span); });
+    (detail.errors || []).forEach(function (error) { addError(run, error); });
+    (detail.cpu || []).concat(detail.loop || []).forEach(function (sample) { addSample(run, sample); });
+    run.detailed = true;
+    return run;
+  }
+
   function addSpan(run, span) {
     if (typeof span.i !== 'number') return;
     if (!run.spans.has(span.i)) run.order.push(span.i);
@@ -242,7 +252,7 @@
     const epoch = store.epoch;
     const request = CL.getJSON('/api/runs/' + encodeURIComponent(id) + '?format=compact').then(function (detail) {
       if (store.epoch !== epoch) return;   // an answer about a database we dropped
-      emit({kind: 'run', run: mergeDetail(detail)});
+      emit({kind: 'run', run: Array.isArray(detail.ev) ? mergeDetail(detail) : mergeReadable(detail)});
     }).catch(function (error) {
       ensureRun(id).detailed = true;   // live events still fill it; do not ask again per event
       emit({kind: 'problem', reason: 'could not load run ' + id + ': ' + error.message});
