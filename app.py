@@ -1,7 +1,7 @@
 """concurrency-live: serve the deck app with gunicorn's gthread worker, in one worker process.
 
     python app.py [--host 0.0.0.0] [--port 5000] [--deck slides/<name>.md] [--workers 3]
-                  [--presenter-token TOKEN] [--instance DIR]
+                  [--presenter-token TOKEN] [--instance DIR] [--crowd-cap 1000]
 
 On start it launches the embedded slow server, then prints the presenter URL (with its token),
 the audience URL for every local address with a QR code, and last `Serving on http://HOST:PORT`.
@@ -63,6 +63,8 @@ def parse_args(argv=None):
                         help="batches of frames queued per viewer before a slow one is dropped")
     parser.add_argument("--run-timeout", type=bounded_int(1, 600), default=600,
                         help="ceiling in seconds on any run's own timeout")
+    parser.add_argument("--crowd-cap", type=bounded_int(1, 100_000), default=1000,
+                        help="requests waiting at once in a crowd round before taps are refused")
     return parser.parse_args(argv)
 
 
@@ -181,7 +183,7 @@ def main(argv=None):
     check_bind(args.host, args.port)
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
-              "RUN_TIMEOUT": float(args.run_timeout)}
+              "RUN_TIMEOUT": float(args.run_timeout), "CROWD_CAP": args.crowd_cap}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
     DeckServer(args, config).run()

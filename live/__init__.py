@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask, jsonify, request
 
 from live import auth
+from live.crowdlive import LIMITS as CROWD_LIMITS, CrowdLive
 from live.hub import Hub
 from live.ratelimit import DEFAULT_LIMITS
 from live.runs import RunManager
@@ -41,6 +42,7 @@ class Live:
         self.servers = SlowServers()
         self.runs = RunManager(self.store, self.hub, self.servers, timeout=config["RUN_TIMEOUT"],
                                default_workers=config["WORKERS"])
+        self.crowd = CrowdLive(self.store, self.hub, config)
         self.closing = threading.Lock()
         self.closed = False
 
@@ -61,12 +63,14 @@ class Live:
             self.store.save_slide(message["slide"], message["seq"])
         if slide != self.store.slide():
             self.hub.publish({"type": "slide", "slide": slide}, persist=persist)
+        self.crowd.slide_changed(slide)
 
     def close(self):
         """Stop everything (idempotent): sockets, the active run, slow servers, the database."""
         with self.closing:
             if self.closed:
                 return
+            self.crowd.close()
             self.hub.close_all()
             self.runs.close()
             self.servers.stop_all()
@@ -88,7 +92,8 @@ def configure(app, config):
         AUDIENCE_URLS=[],
         QUEUE_SIZE=1024,  # batches waiting for one socket before it is dropped as too slow
         WS_SEND_BUFFER=64 * 1024,  # bytes of kernel send buffer per socket (0: the kernel's)
-        RATE_LIMITS=DEFAULT_LIMITS,
+        RATE_LIMITS={**DEFAULT_LIMITS, **CROWD_LIMITS},
+        CROWD_CAP=1000,  # requests waiting at a crowd round's slow server before taps are refused
         MAX_CONTENT_LENGTH=16 * 1024,
         # max_message_size is a hard cap well above the 4 KiB we accept: a bigger frame closes
         # the socket before it is buffered; one between the two gets a reject.
@@ -129,9 +134,10 @@ def create_app(config=None):
     for code in (400, 403, 404, 405, 409, 413, 415, 500):
         app.register_error_handler(code, error_json)
 
-    from live import api, deck, ws
+    from live import api, crowdapi, deck, ws
     app.register_blueprint(deck.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(crowdapi.bp)
     app.register_blueprint(ws.bp)
     return app
 
