@@ -27,7 +27,7 @@ BATCH_GAP = 0.03  # seconds a batch of crowd events may wait for more
 PRESENTER_ONLY = {"crowd_open", "crowd_close", "predict_open", "predict_close"}
 #: type -> (rate per second, burst) for each socket, as live/ratelimit.py's DEFAULT_LIMITS
 LIMITS = {
-    "device": (0.5, 4),
+    "device": (1.0, 10),
     "follow": (2.0, 20),
     "crowd_open": (1.0, 5),
     "crowd_close": (1.0, 5),

@@ -185,3 +185,40 @@ def test_leaving_the_slide_closes_the_round(crowd_app, cookie):
     assert closed["round"] == opened["round"]
     assert closed["error"] == "closed: the presenter left the slide"
     assert reason == "crowd_tap: no round is open: wait for the presenter"
+
+
+def test_a_restart_keeps_rounds_votes_and_what_is_mine(app_factory):
+    from crowdsockets import presenter_cookie
+    app = app_factory()
+    cookie = presenter_cookie(app)
+
+    async def before_restart():
+        async with device(app, cookie) as presenter, device(app) as viewer:
+            opened = await open_round(presenter, workers=1, delay=0, server="asyncio")
+            await viewer.send({"type": "crowd_tap"})
+            mine = await viewer.wait_type("crowd_mine")
+            await presenter.wait_type("crowd_span", i=mine["i"])
+            await presenter.send({"type": "predict_open", "panel": "v1",
+                                  "options": ["sync", "threads"], "slide": 0})
+            pid = (await presenter.wait_type("predict", status="open"))["prediction"]
+            await viewer.send({"type": "vote", "prediction": pid, "option": "threads"})
+            await presenter.wait_for(lambda m: m["type"] == "predict" and m["votes"] == 1)
+            return opened["round"], mine["i"], pid, viewer.id
+
+    rid, i, pid, device_id = run(before_restart())
+    summary = get(app, "/api/crowd")
+    app.restart()
+
+    async def after_restart():
+        async with device(app, device_id=device_id) as viewer:
+            return viewer.crowd_hello
+
+    hello = run(after_restart())
+    assert hello["mine"] == {str(rid): [i]} and hello["votes"] == {str(pid): "threads"}
+    restored = get(app, "/api/crowd")
+    assert [r["round"] for r in restored["rounds"]] == [r["round"] for r in summary["rounds"]]
+    assert restored["rounds"][-1]["status"] == "done" and restored["rounds"][-1]["count"] == 1
+    assert restored["predictions"][-1]["counts"] == {"sync": 0, "threads": 1}
+    assert restored["predictions"][-1]["status"] == "closed"  # a restart ends an open vote
+    detail = get(app, f"/api/crowd/rounds/{rid}")
+    assert detail["requests"][0]["worker_no"] == 1
