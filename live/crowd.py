@@ -12,7 +12,7 @@ from functools import partial
 from runner import serve
 from runner.params import PARAMS, ParamError, clean
 
-from live.crowdround import LIVE, Round, public
+from live.crowdround import LIVE, Round, rows_message
 
 CROWD_PARAMS = ("workers", "delay", "server")
 PANEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -124,8 +124,7 @@ class Crowd:
                         "try again when some are answered"), None
             request = rnd.add(device)
             i = request["i"]
-            self.batcher.add(public(rnd.id, request),
-                             [self.cstore.add_request(rnd.id, i, device, request["t"])])
+            rnd.unsent.append((request, self.cstore.add_request(rnd.id, i, device, request["t"])))
             rnd.waiting[i] = self.sender.send(rnd.id, rnd.url, partial(self.answered, rnd, i))
         self.mark(rnd)
         return None, (rnd.id, i)
@@ -133,9 +132,9 @@ class Crowd:
     def answered(self, rnd, i, result):
         """A request's answer (on the sender's thread)."""
         with self.lock:
-            event = rnd.answer(i, result)
+            rnd.answer(i, result)
             request = rnd.requests[i]
-            self.batcher.add(event, [self.cstore.end_request(rnd.id, i, request)])
+            rnd.unsent.append((request, self.cstore.end_request(rnd.id, i, request)))
         self.mark(rnd)
         self.finish_if_drained(rnd)
 
@@ -180,7 +179,16 @@ class Crowd:
             self.finish(rnd)  # else the last cancelled answer finishes it
 
     def mark(self, rnd):
+        """Send the round's new rows, then its summary, in the next batch."""
+        self.batcher.mark(("rows", rnd.id), partial(self.rows_message, rnd))
         self.batcher.mark(("round", rnd.id), partial(self.round_message, rnd))
+
+    def rows_message(self, rnd):
+        """Every row that changed since the last batch, as one compact message."""
+        with self.lock:
+            unsent, rnd.unsent = rnd.unsent, []
+            return (rows_message(rnd.id, [request for request, _ in unsent]) if unsent else None,
+                    [statement for _, statement in unsent])
 
     def round_message(self, rnd):
         with self.lock:

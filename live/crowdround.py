@@ -25,6 +25,7 @@ class Round:
         self.tapped = set()  # devices that tapped in this round
         self.workers = {}  # X-Worker -> its number
         self.next_i = 0
+        self.unsent = []  # (request, statement) changed since the last batch
 
     def elapsed(self):
         if self.t0 is None or self.t_end is not None:
@@ -104,3 +105,21 @@ def public(round_id, request):
     if request.get("client_end") is None and not request.get("error"):
         event["type"] = "crowd_req"
     return event
+
+
+def rows_message(round_id, requests):
+    """Rows for every screen, compact: one message per batch however many taps it holds.
+    waiting [i, t]; served [i, client_start, client_end, server_start, server_end, worker number];
+    failed [i, client_start, client_end, error]. A row listed twice keeps its last state."""
+    latest = {request["i"]: request for request in requests}
+    waiting, served, failed = [], [], []
+    for i, r in sorted(latest.items()):
+        if r.get("error"):
+            failed.append([i, r.get("client_start"), r.get("client_end"), r["error"]])
+        elif r.get("client_end") is not None:
+            served.append([i, r["client_start"], r["client_end"], r.get("server_start"),
+                           r.get("server_end"), r.get("worker_no")])
+        else:
+            waiting.append([i, r.get("t")])
+    return {"type": "crowd_rows", "round": round_id, "waiting": waiting, "served": served,
+            "failed": failed}

@@ -89,9 +89,18 @@
       emit({kind: 'hello'});
     },
     crowd_round: function (message) { emit({kind: 'round', round: mergeRound(message)}); },
-    crowd_req: function (message) { emit({kind: 'rows', round: mergeRequest(message)}); },
-    crowd_span: function (message) { emit({kind: 'rows', round: mergeRequest(message)}); },
-    crowd_error: function (message) { emit({kind: 'rows', round: mergeRequest(message)}); },
+    crowd_rows: function (message) {
+      const id = message.round;
+      (message.waiting || []).forEach(function (r) { mergeRequest({type: 'crowd_req', round: id, i: r[0], t: r[1]}); });
+      (message.served || []).forEach(function (r) {
+        mergeRequest({type: 'crowd_span', round: id, i: r[0], client_start: r[1], client_end: r[2],
+                      server_start: r[3], server_end: r[4], worker_no: r[5]});
+      });
+      (message.failed || []).forEach(function (r) {
+        mergeRequest({type: 'crowd_error', round: id, i: r[0], client_start: r[1], client_end: r[2], error: String(r[3])});
+      });
+      emit({kind: 'rows', round: ensureRound(id)});
+    },
     crowd_mine: function (message) {
       addMine(message.round, [message.i]);
       emit({kind: 'mine', round: ensureRound(message.round)});
