@@ -120,6 +120,7 @@ def collect(devices):
 def summarise(reports, sent):
     taps = [d for r in reports for d in r["devices"]]
     rows = [d["row_at"] - d["sent"] for d in taps if d["row_at"] is not None]
+    mine = [d["mine_at"] - d["sent"] for d in taps if d["mine_at"] is not None]
     slides = [received - sent[seq] for r in reports for seq, received in r["slides"] if seq in sent]
     first = min(sent)
     burst = [received - sent[seq] for r in reports for seq, received in r["slides"] if seq == first]
@@ -127,7 +128,7 @@ def summarise(reports, sent):
     for d in taps:
         if d["refused"]:
             refused[d["refused"]] = refused.get(d["refused"], 0) + 1
-    return {"taps": len(taps), "rows": spread(rows), "refused": refused,
+    return {"taps": len(taps), "rows": spread(rows), "mine": spread(mine), "refused": refused,
             "no_row": sum(1 for d in taps if d["row_at"] is None and not d["refused"]),
             "delivery": spread(x for r in reports for x in r["delays"]),
             "slides": spread(slides), "burst_slide": spread(burst),
@@ -148,6 +149,8 @@ def table(options, result):
              "", "| figure | p50 / p99 / max (ms) | count | goal |", "| --- | --- | --- | --- |",
              f"| tap -> own row | {three(result['rows'])} | {result['rows']['count']} | "
              f"p99 ≤ {GOALS['row_p99'] * 1000:.0f} ms |",
+             f"| tap -> crowd_mine (the app's answer to the tap) | {three(result['mine'])} | "
+             f"{result['mine']['count']} | |",
              f"| crowd event `at` -> every device | {three(result['delivery'])} | "
              f"{result['delivery']['count']} | |",
              f"| slide change (all, during the round) | {three(result['slides'])} | "

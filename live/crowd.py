@@ -74,6 +74,7 @@ class Crowd:
         """The round's slow server: once it answers, the round is open."""
         try:
             server = self.start_server(rnd.params["server"], rnd.params["workers"])  # blocking
+            self.sender.start()
         except (serve.ServerError, OSError) as exc:
             self.set_status(rnd, "failed", f"the slow server did not start: {exc}")
             return
