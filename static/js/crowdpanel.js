@@ -66,7 +66,8 @@
     send.type = 'button';
     send.hidden = true;
     const plot = CL.el('div', 'panel-timeline crowd-timeline');
-    node.replaceChildren(head, live, send, CL.el('div', 'crowd-reason'), CL.el('div', 'crowd-you'), plot);
+    node.replaceChildren(head, live, send, CL.el('div', 'crowd-reason'), CL.el('div', 'crowd-you'),
+                         CL.el('div', 'crowd-before'), plot);
     return {node: node, plot: CL.crowdplot.create(plot)};
   }
 
@@ -100,6 +101,18 @@
       request.worker_no + ' (then served in ' + CL.seconds(request.server_end - request.server_start) + ')';
   }
 
+  /* The round this panel showed before the latest one: gunicorn's, once asyncio's is on. */
+  function beforeText(node, round) {
+    let before = null;
+    CL.crowd.rounds.forEach(function (other) {
+      if (other.panel === node.dataset.panel && round && other.id < round.id && other.count &&
+          (!before || other.id > before.id)) before = other;
+    });
+    if (!before) return '';
+    return 'before: round ' + before.id + ' on ' + before.params.server + ' (' + CL.paramSummary(before.params) + '): ' +
+      before.count + ' requests, longest ' + CL.seconds(before.longest);
+  }
+
   function myRequestWaiting(round) {
     const mine = round && CL.crowd.mine.get(round.id);
     if (!mine) return false;
@@ -126,6 +139,7 @@
     setText(send, busy ? 'Waiting for your answer…' : 'Send a request');
     setText(node.querySelector('.crowd-reason'), reason || '');
     setText(node.querySelector('.crowd-you'), youText(round, now));
+    setText(node.querySelector('.crowd-before'), beforeText(node, round));
     if (isPresenter) {
       const going = !!round && (round.status === 'open' || round.status === 'starting');
       node.querySelector('.crowd-open').hidden = going;
