@@ -147,7 +147,8 @@
     node.querySelectorAll('.cmp-row').forEach(function (row) {
       const run = runs.find(function (r) { return String(r.id) === row.dataset.run; });
       if (!run || p.options.indexOf(run.demo) < 0) return;
-      const votes = CL.el('span', 'cmp-votes', (p.counts[run.demo] || 0) + ' votes');
+      const count = p.counts[run.demo] || 0;
+      const votes = CL.el('span', 'cmp-votes', count + (count === 1 ? ' vote' : ' votes'));
       votes.dataset.option = run.demo;
       row.appendChild(votes);
       row.classList.add('cmp-voted');

@@ -21,13 +21,14 @@ expect.set_options(timeout=WAIT_MS)
 
 class Page:
     def __init__(self, chromium, app, path, viewport):
-        self.context = chromium.new_context(viewport=viewport, has_touch=viewport is PHONE)
+        self.context = chromium.new_context(viewport=viewport, has_touch=viewport is PHONE,
+                                            base_url=app.url)
         self.context.set_default_timeout(WAIT_MS)
         self.page = self.context.new_page()
         self.problems = []
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(m.text))
         self.page.on("pageerror", lambda e: self.problems.append(str(e)))
-        self.page.goto(app.url + path)
+        self.page.goto(path)
         self.page.wait_for_selector("body[data-ready='true'][data-conn='open']", state="attached")
 
     def go(self, index):
@@ -132,7 +133,24 @@ def test_votes_tally_live_change_until_closed_and_show_in_compare(room):
     expect(phones[0].page.locator(".cl-toast").last).to_have_text(
         f"vote: prediction {pid} is closed")
     expect(presenter.visible(".predict-count[data-option='processes']")).to_have_text("0")
+    run_quick_demos(presenter)
     presenter.go(4)
     rows = presenter.visible(".compare-panel .cmp-row")
     expect(rows.filter(has_text="the room on gunicorn")).to_have_count(1)
+    expect(presenter.visible(".cmp-votes[data-option='threads']")).to_have_text("1 vote")
+    expect(presenter.visible(".cmp-votes[data-option='sync']")).to_have_text("1 vote")
+    expect(presenter.visible(".cmp-predict")).to_have_text(re.compile(
+        r"The room predicted .+ \(1 of 3 votes\); measured winner: A thread per request in "))
+    expect(presenter.visible(".cmp-winner")).to_have_count(1)
     presenter.shot("presenter-compare.png")
+
+
+def run_quick_demos(presenter):
+    """Two short runs through the HTTP API (presenter), one after the other."""
+    for demo, params in (("sync", {"n": 3, "delay": 0.2}), ("threads", {"n": 3, "delay": 0.2})):
+        response = presenter.context.request.post("/api/runs", data={"demo": demo, **params})
+        assert response.status == 202, response.text()
+        expect(presenter.page.locator("body")).to_have_attribute("data-conn", "open")
+        presenter.page.wait_for_function(
+            "id => CL.store.runs.has(id) && CL.store.isFinal(CL.store.runs.get(id).status)",
+            arg=response.json()["id"])
