@@ -94,6 +94,16 @@ def test_taps_from_three_phones_are_each_their_own_marked_row(room):
         expect(phone.visible(".crowd-send")).to_be_hidden()
 
 
+def test_the_presenter_sees_who_follows_and_who_browses_alone(room):
+    presenter, phones = room
+    phones[2].page.keyboard.press("ArrowRight")
+    expect(presenter.page.locator(".cl-room")).to_have_text(
+        re.compile(r"^3 viewers · 2 following · 1 browsing alone$"))
+    phones[2].page.keyboard.press("f")
+    expect(presenter.page.locator(".cl-room")).to_have_text(
+        re.compile(r"^3 viewers · 3 following · 0 browsing alone$"))
+
+
 def test_a_refused_tap_says_why_and_a_closed_round_takes_none(room):
     presenter, phones = room
     presenter.go(2)
