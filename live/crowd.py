@@ -217,12 +217,8 @@ class Crowd:
     def mine(self, device):
         """{round id: [i, ...]} of this device's requests."""
         with self.lock:
-            found = {}
-            for rid, rnd in self.rounds.items():
-                mine = [i for i, r in rnd.requests.items() if r["device"] == device]
-                if mine:
-                    found[rid] = mine
-            return found
+            return {rid: list(rnd.by_device[device]) for rid, rnd in self.rounds.items()
+                    if device in rnd.by_device}
 
     def shutdown(self):
         with self.lock:

@@ -26,6 +26,8 @@ class Round:
         self.workers = {}  # X-Worker -> its number
         self.next_i = 0
         self.unsent = []  # (request, statement) changed since the last batch
+        self.cached = None  # the summary, once final
+        self.by_device = {}  # device -> [i, ...]
 
     def elapsed(self):
         if self.t0 is None or self.t_end is not None:
@@ -39,6 +41,7 @@ class Round:
         """A new request for `device`; returns it."""
         request = {"i": self.next_i, "t": self.elapsed(), "device": device}
         self.requests[self.next_i] = request
+        self.by_device.setdefault(device, []).append(self.next_i)
         self.next_i += 1
         self.in_flight.add(device)
         self.tapped.add(device)
@@ -63,6 +66,7 @@ class Round:
         """Requests read back from the database (the round is over)."""
         for request in stored:
             self.requests[request["i"]] = request
+            self.by_device.setdefault(request["device"], []).append(request["i"])
             if request.get("worker") and request.get("worker_no"):
                 self.workers.setdefault(request["worker"], request["worker_no"])
         self.next_i = max(self.requests, default=-1) + 1
@@ -77,6 +81,12 @@ class Round:
                 "longest": None if longest is None else round(longest, 6)}
 
     def summary(self):
+        """The round's summary; a finished round's is computed once (every hello carries it)."""
+        if self.status in LIVE or self.cached is None or self.cached["status"] != self.status:
+            self.cached = self.compute_summary()
+        return self.cached
+
+    def compute_summary(self):
         return {"round": self.id, "panel": self.panel, "params": self.params,
                 "status": self.status, "error": self.error, "elapsed": self.elapsed(),
                 "tapping": len(self.tapped) if self.status in LIVE else 0,

@@ -1,4 +1,4 @@
-"""The crowd's requests go out from a child process of their own (`python -m live.crowdsend`),
+"""The crowd's requests go out from a child process of their own (live/crowdchild.py),
 like a run's from the runner: one asyncio event loop there sends each tap's one real HTTP request
 with aiohttp, so 300 taps at once cost the app's threads (and its GIL) a line each, never a
 WebSocket handler's wait. Each request is timed as the runner's tracer times a run's: client
@@ -8,11 +8,10 @@ and worker from the slow server's X-Server-Start, X-Server-End and X-Worker head
 Lines on the child's stdin: {"op": "send", "id", "key", "url"}, {"op": "cancel", "id"},
 {"op": "forget", "key"}; on its stdout one JSON result per request: {"id", client_start, ...}.
 """
-import argparse
-import asyncio
 import itertools
 import json
 import logging
+import os
 import queue
 import subprocess
 import sys
@@ -20,11 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-import aiohttp
-
-from runner.trace import describe, header_time
-
 ROOT = Path(__file__).resolve().parent.parent
+CHILD = Path(__file__).resolve().parent / "crowdchild.py"  # run as a script: no app imports
 STOPPED = "no answer: the crowd's sender stopped"
 log = logging.getLogger(__name__)
 
@@ -77,8 +73,9 @@ class Sender:
         if self.process is not None and self.process.poll() is None:
             return
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "live.crowdsend", "--timeout", f"{self.timeout:g}"],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+            [sys.executable, "-P", str(CHILD), "--timeout", f"{self.timeout:g}"], cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, start_new_session=True)
         self.outbox = queue.SimpleQueue()
         threading.Thread(target=self.feed, args=(self.process, self.outbox),
                          name="crowd-sender-in", daemon=True).start()
@@ -135,89 +132,3 @@ class Sender:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-# ---- the child
-class Client:
-    """The child's event loop side: sessions by round, requests by id."""
-
-    def __init__(self, timeout, out):
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self.out = out
-        self.sessions = {}
-        self.tasks = {}
-
-    def session(self, key):
-        if key not in self.sessions:
-            # limit=0: every tap is on the wire at once, so the queue forms at the server
-            self.sessions[key] = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0), timeout=self.timeout)
-        return self.sessions[key]
-
-    def handle(self, message):
-        op = message.get("op")
-        if op == "send":
-            task = asyncio.ensure_future(self.fetch(message["id"], message["key"], message["url"]))
-            self.tasks[message["id"]] = task
-            task.add_done_callback(lambda _t, rid=message["id"]: self.tasks.pop(rid, None))
-        elif op == "cancel" and message.get("id") in self.tasks:
-            self.tasks[message["id"]].cancel()
-        elif op == "forget":
-            session = self.sessions.pop(message.get("key"), None)
-            if session is not None:
-                asyncio.ensure_future(session.close())
-
-    def reply(self, rid, result):
-        self.out.write(json.dumps({"id": rid, **result}) + "\n")
-        self.out.flush()
-
-    async def fetch(self, rid, key, url):
-        start = time.perf_counter()
-        try:
-            async with self.session(key).get(url) as response:
-                await response.read()
-                end = time.perf_counter()
-                headers = response.headers
-                error = None if response.status < 400 else f"HTTP {response.status} from {url}"
-                self.reply(rid, {"client_start": start, "client_end": end,
-                                 "server_start": header_time(headers, "X-Server-Start"),
-                                 "server_end": header_time(headers, "X-Server-End"),
-                                 "worker": headers.get("X-Worker"), "error": error})
-        except asyncio.CancelledError:
-            self.reply(rid, {"client_start": start, "client_end": time.perf_counter(),
-                             "error": "cancelled: the round ended before the answer"})
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            error = "timed out" if isinstance(exc, asyncio.TimeoutError) else describe(exc, url)
-            self.reply(rid, {"client_start": start, "client_end": time.perf_counter(),
-                             "error": error})
-
-    async def close(self):
-        for task in list(self.tasks.values()):
-            task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
-        for session in self.sessions.values():
-            await session.close()
-
-
-async def serve(timeout):
-    client = Client(timeout, sys.stdout)
-    reader = asyncio.StreamReader(limit=1 << 20)
-    loop = asyncio.get_running_loop()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    while line := await reader.readline():
-        try:
-            client.handle(json.loads(line))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue  # not a line the parent writes
-    await client.close()
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Send crowd requests (the app starts this).")
-    parser.add_argument("--timeout", type=float, default=600.0)
-    args = parser.parse_args(argv)
-    asyncio.run(serve(args.timeout))
-
-
-if __name__ == "__main__":
-    main()
