@@ -38,6 +38,11 @@ def parse_args(argv=None):
     parser.add_argument("--gotos", type=int, default=60, help="slide changes during the round")
     parser.add_argument("--pace", type=float, default=0.3, help="seconds between slide changes")
     parser.add_argument("--processes", type=int, default=0, help="device processes (0: 1 per 100)")
+    parser.add_argument("--leave-after", type=float, default=0.1,
+                        help="seconds after the taps before the first slide change")
+    parser.add_argument("--phone", action="store_true",
+                        help="one more device: Chromium on a phone-sized page (CPU slowed 4x) "
+                             "drawing the round; use with --leave-after 3")
     parser.add_argument("--json", help="also write the figures to this file")
     return parser.parse_args(argv)
 
@@ -73,18 +78,26 @@ def start_devices(app, count):
                              str(count)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
+def start_phone(app):
+    return subprocess.Popen([sys.executable, "-m", "bench.crowd_phone", app.url],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
 def split(total, parts):
     size, extra = divmod(total, parts)
     return [size + (k < extra) for k in range(parts) if size + (k < extra)]
 
 
-async def round_under_load(app, options, devices, footprint):
+async def round_under_load(app, options, devices, footprint, crowd_slide=None):
     headers = {"Authorization": f"Bearer {app.token}"}
     async with aiohttp.ClientSession(headers=headers) as session:
         async with session.ws_connect(app.ws_url, origin=app.url, max_msg_size=0) as ws:
             presenter = Presenter(ws)
             hello = await presenter.wait_for(lambda m: m["type"] == "hello")
             slide = hello["slide"]
+            if crowd_slide is not None and crowd_slide != slide:
+                await presenter.goto(crowd_slide)  # the phone follows, to see the panel
+                slide = crowd_slide
             await ws.send_json({"type": "crowd_open", "panel": "c1", "slide": slide, "params": {
                 "workers": options.workers, "delay": options.delay, "server": options.server}})
             await presenter.wait_for(lambda m: m["type"] == "crowd_round" and m["status"] == "open")
@@ -93,7 +106,7 @@ async def round_under_load(app, options, devices, footprint):
                 process.stdin.write(f"tap {at}\n")
                 process.stdin.flush()
             cpu0, started = footprint.worker_cpu(), time.time()
-            await asyncio.sleep(max(0.0, at + 0.1 - time.time()))  # 0.1 s into the burst
+            await asyncio.sleep(max(0.0, at + options.leave_after - time.time()))  # into the burst
             sent = {}
             for k in range(options.gotos):
                 seq, when = await presenter.goto(slide + 1 + k % 2)
@@ -155,7 +168,8 @@ def table(options, result):
              f"{result['delivery']['count']} | |",
              f"| slide change (all, during the round) | {three(result['slides'])} | "
              f"{result['slides']['count']} | p99 ≤ {GOALS['slide_p99'] * 1000:.0f} ms |",
-             f"| slide change 0.1 s into the tap burst | {three(result['burst_slide'])} | "
+             f"| first slide change, {options.leave_after:g} s after the taps | "
+             f"{three(result['burst_slide'])} | "
              f"{result['burst_slide']['count']} | |",
              "",
              f"refused taps: {result['refused'] or 'none'}; taps with no row: {result['no_row']}; "
@@ -164,6 +178,12 @@ def table(options, result):
              f"({100 * result['cpu'] / result['window']:.0f}% of a core), RSS peak "
              f"{result['rss'] / MB:.0f} MB, machine busy {100 * result['busy']:.0f}%, "
              f"others {100 * result['others']:.0f}%"]
+    if "phone" in result:
+        phone = result["phone"]
+        lines.append(f"phone (Chromium 390x844, CPU 4x slower), 3 s after its tap: "
+                     f"{phone['frames']} frames, worst gap {phone['worst_gap']:.0f} ms, p95 gap "
+                     f"{phone['p95_gap']:.0f} ms, {phone['over_50ms']} over 50 ms; its own row "
+                     f"drawn {phone['mine_ms']} ms after its tap")
     return "\n".join(lines)
 
 
@@ -174,15 +194,23 @@ def main(argv=None):
     with AppServer() as app:
         footprint = Footprint(app.pid, int(app.url.rsplit(":", 1)[1]))
         devices = [start_devices(app, count) for count in parts]
+        phone = start_phone(app) if options.phone else None
         try:
             for process in devices:
                 assert process.stdout.readline().strip() == "ready"
+            crowd_slide = int(phone.stdout.readline().split()[1]) if phone else None
             footprint.sample()
             with Meter(app.pid) as busy:
-                sent, cpu, window = asyncio.run(round_under_load(app, options, devices, footprint))
+                sent, cpu, window = asyncio.run(round_under_load(
+                    app, options, devices + ([phone] if phone else []), footprint, crowd_slide))
             result = summarise(collect(devices), sent)
+            if phone:
+                phone.stdin.write("stop\n")
+                phone.stdin.flush()
+                result["phone"] = json.loads(phone.stdout.readline())
+                phone.wait(30)
         finally:
-            for process in devices:
+            for process in devices + ([phone] if phone else []):
                 if process.poll() is None:
                     process.kill()
         result.update(cpu=cpu, window=window, rss=footprint.peak["worker"],
