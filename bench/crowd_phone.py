@@ -29,7 +29,7 @@ RECORD = """(at) => new Promise((resolve) => {
   }
   setTimeout(() => {
     tapped = Date.now();
-    const button = document.querySelector('.remark-visible .crowd-send');
+    const button = document.querySelector('.crowd-dock .crowd-send');
     if (button && !button.hidden) button.click();
     requestAnimationFrame(frame);
   }, Math.max(0, at * 1000 - Date.now()));
@@ -49,7 +49,7 @@ def main(url):
         for line in sys.stdin:
             words = line.split()
             if words and words[0] == "tap":
-                page.wait_for_selector(".remark-visible .crowd-send:not([hidden])", timeout=30_000)
+                page.wait_for_selector(".crowd-dock:not([hidden]) .crowd-send:not([hidden])", timeout=30_000)
                 result = page.evaluate(RECORD, float(words[1]))
             elif words and words[0] == "stop":
                 break

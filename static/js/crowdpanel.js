@@ -62,12 +62,8 @@
     const live = CL.el('div', 'crowd-live');
     live.appendChild(CL.el('span', 'crowd-status'));
     live.appendChild(CL.el('span', 'crowd-waiting'));
-    const send = CL.el('button', 'crowd-send', 'Send a request');
-    send.type = 'button';
-    send.hidden = true;
     const plot = CL.el('div', 'panel-timeline crowd-timeline');
-    node.replaceChildren(head, live, send, CL.el('div', 'crowd-reason'), CL.el('div', 'crowd-you'),
-                         CL.el('div', 'crowd-before'), plot);
+    node.replaceChildren(head, live, CL.el('div', 'crowd-before'), plot);
     return {node: node, plot: CL.crowdplot.create(plot)};
   }
 
@@ -131,14 +127,6 @@
     setText(node.querySelector('.crowd-status'), statusText(round));
     const waiting = round && !CL.crowd.isFinal(round.status) ? round.waiting + ' waiting at the server' : '';
     setText(node.querySelector('.crowd-waiting'), waiting);
-    const send = node.querySelector('.crowd-send');
-    const open = !!round && round.status === 'open';
-    send.hidden = isPresenter || !open;
-    const busy = !!tapping || myRequestWaiting(round);
-    send.disabled = busy || document.body.dataset.conn !== 'open';
-    setText(send, busy ? 'Waiting for your answer…' : 'Send a request');
-    setText(node.querySelector('.crowd-reason'), reason || '');
-    setText(node.querySelector('.crowd-you'), youText(round, now));
     setText(node.querySelector('.crowd-before'), beforeText(node, round));
     if (isPresenter) {
       const going = !!round && (round.status === 'open' || round.status === 'starting');
@@ -149,9 +137,40 @@
     return record.plot.sync(round, now) || (!!round && round.status === 'open');
   }
 
+  /* The Send button, the refusal and "you waited …" sit in a dock outside the slide, in real
+     screen pixels: a phone shows the slide scaled down, the button stays thumb-sized. */
+  function dock() {
+    let node = document.querySelector('.crowd-dock');
+    if (!node) {
+      node = document.body.appendChild(CL.el('div', 'crowd-dock'));
+      const send = node.appendChild(CL.el('button', 'crowd-send', 'Send a request'));
+      send.type = 'button';
+      node.appendChild(CL.el('div', 'crowd-reason'));
+      node.appendChild(CL.el('div', 'crowd-you'));
+    }
+    return node;
+  }
+
+  function updateDock(now) {
+    const record = mounted[0];
+    const round = record ? CL.crowd.latestFor(record.node.dataset.panel) : null;
+    const node = dock();
+    const you = youText(round, now);
+    const open = !!round && round.status === 'open';
+    node.hidden = isPresenter || !record || (!open && !you && !reason);
+    const send = node.querySelector('.crowd-send');
+    send.hidden = !open;
+    const busy = !!tapping || myRequestWaiting(round);
+    send.disabled = busy || document.body.dataset.conn !== 'open';
+    setText(send, busy ? 'Waiting for your answer…' : 'Send a request');
+    setText(node.querySelector('.crowd-reason'), reason || '');
+    setText(node.querySelector('.crowd-you'), you);
+  }
+
   const schedule = CL.frameBatcher(function (now) {
     let again = false;
     mounted.forEach(function (record) { if (update(record, now)) again = true; });
+    updateDock(now);
     if (again) schedule();
   });
 
@@ -183,9 +202,9 @@
   }
 
   function onClick(event) {
+    if (event.target.closest && event.target.closest('.crowd-dock .crowd-send')) return tap();
     const node = visiblePanel(event.target);
     if (!node) return;
-    if (event.target.closest('.crowd-send')) return tap();
     if (!isPresenter) return;
     if (event.target.closest('.crowd-open')) {
       const slide = CL.deck.slideshow() ? CL.deck.slideshow().getCurrentSlideIndex() : undefined;

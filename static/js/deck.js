@@ -7,7 +7,7 @@
   const CL = window.CL;
   const GOTO_GAP_MS = 120;   // at most ~8 goto/s: the server allows 10/s, so a held arrow key never gets refused
   const ECHO_MS = 1000;      // how long a slide broadcast may lag behind our own goto
-  const UI = '.demo-panel, .compare-panel, .crowd-panel, .predict-panel, .cl-bar, .cl-toasts';
+  const UI = '.demo-panel, .compare-panel, .crowd-panel, .predict-panel, .crowd-dock, .cl-bar, .cl-toasts';
   const FIELDS = 'input, select, textarea, button';   // a focused button only keeps Space and Enter
 
   const isPresenter = CL.role === 'presenter';

@@ -44,6 +44,10 @@ class Page:
     def visible(self, selector):
         return self.page.locator(f"{VISIBLE} {selector}")
 
+    def dock(self, selector):
+        """The Send button and its texts live in a dock outside the (scaled) slide."""
+        return self.page.locator(f".crowd-dock {selector}")
+
     def shot(self, name):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / name))
@@ -69,11 +73,11 @@ def test_taps_from_three_phones_are_each_their_own_marked_row(room):
     presenter.go(1)
     for phone in phones:
         phone.wait_slide(1)
-        expect(phone.visible(".crowd-send")).to_be_hidden()
+        expect(phone.dock(".crowd-send")).to_be_hidden()
     presenter.visible(".crowd-open").click()
     for phone in phones:
-        expect(phone.visible(".crowd-send")).to_be_visible()
-        phone.visible(".crowd-send").tap()
+        expect(phone.dock(".crowd-send")).to_be_visible()
+        phone.dock(".crowd-send").tap()
     for phone in phones:
         expect(phone.visible(".crowd-timeline [data-request]")).to_have_count(3)
         expect(phone.visible(".crowd-timeline .tl-mine")).to_have_count(1)
@@ -84,14 +88,14 @@ def test_taps_from_three_phones_are_each_their_own_marked_row(room):
     phones[0].shot("phone-waiting.png")
     presenter.shot("presenter-round.png")
     for phone in phones:
-        expect(phone.visible(".crowd-you")).to_have_text(
+        expect(phone.dock(".crowd-you")).to_have_text(
             re.compile(r"you waited \d+\.\d+ s for worker [12] \(then served in"), timeout=30_000)
     expect(presenter.page.locator(".cl-room")).to_have_text(
         re.compile(r"3 viewers · 3 following · 0 browsing alone · 3 tapping"))
     phones[0].shot("phone-answered.png")
     presenter.visible(".crowd-close").click()
     for phone in phones:
-        expect(phone.visible(".crowd-send")).to_be_hidden()
+        expect(phone.dock(".crowd-send")).to_be_hidden()
 
 
 def test_the_presenter_sees_who_follows_and_who_browses_alone(room):
@@ -109,14 +113,14 @@ def test_a_refused_tap_says_why_and_a_closed_round_takes_none(room):
     presenter.go(2)
     presenter.visible(".crowd-open").click()
     phone = phones[1]
-    expect(phone.visible(".crowd-send")).to_be_visible()
+    expect(phone.dock(".crowd-send")).to_be_visible()
     phone.page.evaluate("CL.socket.send({type: 'crowd_open', panel: 'c9'})")
     expect(phone.page.locator(".cl-toast").last).to_have_text(
         "crowd_open: only the presenter can do that")
     presenter.visible(".crowd-close").click()
-    expect(phone.visible(".crowd-send")).to_be_hidden()
+    expect(phone.dock(".crowd-send")).to_be_hidden()
     phone.page.evaluate("CL.socket.send({type: 'crowd_tap'})")
-    expect(phone.visible(".crowd-reason")).to_have_text(
+    expect(phone.dock(".crowd-reason")).to_have_text(
         "no round is open: wait for the presenter")
     expect(phone.visible(".crowd-timeline [data-request]")).to_have_count(0)
 
