@@ -22,6 +22,7 @@ class Batcher:
         self.dirty = {}  # key -> callable returning (message or None, statements)
         self.closed = False
         self.busy = False  # a batch taken but not yet published
+        self.opened = None  # time.monotonic() of the first item of the batch being filled
         self.thread = threading.Thread(target=self.run, name="crowd-batcher", daemon=True)
         self.thread.start()
 
@@ -30,40 +31,67 @@ class Batcher:
         committed (under the hub's lock, so snapshots agree with what was sent)."""
         with self.cond:
             self.items.append((message, list(statements), after))
-            self.cond.notify()
+            batch = self.take_if_due()
+        self.send(batch)
 
     def mark(self, key, summary):
         """Send `summary()`'s message in the next batch (once, however often marked)."""
         with self.cond:
             self.dirty[key] = summary
+            batch = self.take_if_due()
+        self.send(batch)
+
+    def take_if_due(self):
+        """The batch, if it has waited its gap and nobody is publishing (cond held): during a
+        burst the thread that brings an item publishes, rather than waiting for this one's
+        thread to be scheduled among hundreds; else the batcher's thread is woken."""
+        now = time.monotonic()
+        if self.opened is None:
+            self.opened = now
+        if self.busy or now - self.opened < self.gap:
             self.cond.notify()
+            return None
+        return self.take()
+
+    def take(self):
+        """Everything queued, as one batch; one publisher at a time (cond held)."""
+        items, self.items = self.items, []
+        dirty, self.dirty = self.dirty, {}
+        self.busy, self.opened = True, None
+        return items, dirty
+
+    def send(self, batch):
+        if batch is None:
+            return
+        try:
+            self.publish(*batch)
+        except Exception:  # a bad batch must not stop the next ones
+            log.exception("crowd batch failed")
+        finally:
+            with self.cond:
+                self.busy = False
+                self.cond.notify()  # more may have come meanwhile
 
     def run(self):
+        """Publish a batch once its gap has passed, when no item came to carry it out."""
         while True:
             with self.cond:
                 while not (self.items or self.dirty or self.closed):
                     self.cond.wait()  # blocking
                 if self.closed and not (self.items or self.dirty):
                     return
-            self.wait_gap()
-            with self.cond:
-                items, self.items = self.items, []
-                dirty, self.dirty = self.dirty, {}
-                self.busy = True
-            try:
-                self.publish(items, dirty)
-            except Exception:  # a bad batch must not stop the next ones
-                log.exception("crowd batch failed")
-            finally:
-                with self.cond:
-                    self.busy = False
+                while not self.closed and (self.busy or self.left() > 0):
+                    self.cond.wait(None if self.busy else self.left())  # blocking
+                if self.busy or not (self.items or self.dirty):
+                    continue
+                batch = self.take()
+            self.send(batch)
 
-    def wait_gap(self):
-        """Let the batch fill for `gap` seconds after its first item (not to synchronise)."""
-        give_up = time.monotonic() + self.gap
-        with self.cond:
-            while not self.closed and (left := give_up - time.monotonic()) > 0:
-                self.cond.wait(left)  # blocking
+    def left(self):
+        """Seconds until the batch is due (cond held)."""
+        if self.opened is None:
+            return 0.0
+        return self.gap - (time.monotonic() - self.opened)
 
     def publish(self, items, dirty):
         messages, statements, afters = [], [], []

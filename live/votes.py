@@ -96,7 +96,7 @@ class Votes:
             if prediction.votes.get(device) == option:
                 return None
             prediction.votes[device] = option
-            self.batcher.add(None, [self.cstore.vote(pid, device, option)])
+        self.batcher.add(None, [self.cstore.vote(pid, device, option)])
         self.mark(pid)
         return None
 
