@@ -5,7 +5,7 @@ workers and delay d, while the presenter changes slides.
 
 Starts the real app (`python app.py`) on a free loopback port; opens the presenter's socket and
 N device sockets over a few client processes (bench/crowd_devices.py); opens a round; every
-device taps at the same moment; 0.1 s later the presenter leaves the slide (which ends new taps)
+device taps at the same moment; 1 s later (--leave-after) the presenter leaves the slide (which ends new taps)
 and then changes slides every --pace seconds while the round's requests are answered.
 Prints a table: tap -> own row (the device's crowd_mine and a crowd_rows message holding its row have both arrived),
 crowd event delivery to every device (`at` -> receipt), slide changes (presenter's send ->
@@ -38,7 +38,7 @@ def parse_args(argv=None):
     parser.add_argument("--gotos", type=int, default=60, help="slide changes during the round")
     parser.add_argument("--pace", type=float, default=0.3, help="seconds between slide changes")
     parser.add_argument("--processes", type=int, default=0, help="device processes (0: 1 per 100)")
-    parser.add_argument("--leave-after", type=float, default=0.1,
+    parser.add_argument("--leave-after", type=float, default=1.0,
                         help="seconds after the taps before the first slide change")
     parser.add_argument("--phone", action="store_true",
                         help="one more device: Chromium on a phone-sized page (CPU slowed 4x) "

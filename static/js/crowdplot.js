@@ -1,16 +1,17 @@
 /* The timeline of a crowd round, drawn like a run's (timeline.js's classes and units): a row per
    request in tap order, hatched while it waits, solid while a worker serves it, coloured by worker.
    A request still waiting grows with the round's clock: its end is the layer's --now, one style
-   write per frame for every waiting row at once. Rows come in batches of at most BARS_PER_FRAME. */
+   write per frame for every waiting row at once. Rows are drawn at most BARS_PER_FRAME a frame. */
 (function () {
   'use strict';
   const CL = window.CL;
   const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#17becf', '#e377c2',
                    '#8c564b', '#bcbd22', '#7f7f7f', '#393b79', '#637939', '#843c39'];
   const DENSE_ROWS = 24;
-  const BARS_PER_FRAME = 250;
+  const BARS_PER_FRAME = 100;   // a phone draws a 300-tap burst over a few frames
   const CHUNK = 32;
   const GROWTH = 1.3;
+  const CLOCK_HZ = 5;
 
   function niceStep(range) {
     const raw = range / 6;
@@ -37,6 +38,7 @@
 
   Plot.prototype.reset = function (round) {
     this.round = round;
+    this.clockAt = -Infinity;
     this.bars = new Map();
     this.times = new Map();
     this.queue = round ? Array.from(round.requests.keys()).sort(function (a, b) { return a - b; }) : [];
@@ -163,12 +165,17 @@
     round.dirty.clear();
     const batch = this.queue.splice(0, BARS_PER_FRAME);
     batch.forEach(function (i) { this.place(round, i); }, this);
-    const elapsed = clock(round, now);
-    let last = 0;
-    this.times.forEach(function (times) { last = Math.max(last, times[1] === null ? elapsed : times[1]); });
-    const end = Math.max(last, CL.crowd.isFinal(round.status) ? 0 : elapsed);
-    if (end > this.tMax * 0.97) this.setScale(end * GROWTH);
-    this.layer.style.setProperty('--now', elapsed / this.unit);
+    // Every waiting bar ends at --now: moving it restyles them all, so the clock moves at most
+    // CLOCK_HZ times a second (a phone keeps its frames for the rows), rows at once.
+    if (batch.length || !(now - this.clockAt < 1000 / CLOCK_HZ)) {
+      this.clockAt = now;
+      const elapsed = clock(round, now);
+      let last = 0;
+      this.times.forEach(function (times) { last = Math.max(last, times[1] === null ? elapsed : times[1]); });
+      const end = Math.max(last, CL.crowd.isFinal(round.status) ? 0 : elapsed);
+      if (end > this.tMax * 0.97) this.setScale(end * GROWTH);
+      this.layer.style.setProperty('--now', elapsed / this.unit);
+    }
     return this.queue.length > 0 || !CL.crowd.isFinal(round.status);
   };
 
