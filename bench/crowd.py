@@ -5,10 +5,11 @@ workers and delay d, while the presenter changes slides.
 
 Starts the real app (`python app.py`) on a free loopback port; opens the presenter's socket and
 N device sockets over a few client processes (bench/crowd_devices.py); opens a round; every
-device taps at the same moment; 1 s later (--leave-after) the presenter leaves the slide (which ends new taps)
-and then changes slides every --pace seconds while the round's requests are answered.
-Prints a table: tap -> own row (the device's crowd_mine and a crowd_rows message holding its row have both arrived),
-crowd event delivery to every device (`at` -> receipt), slide changes (presenter's send ->
+device taps at the same moment; 1 s later (--leave-after) the presenter leaves the slide (which
+ends new taps) and then changes slides every --pace seconds while the round's requests are
+answered.
+Prints a table: tap -> own row (the device's crowd_mine and a crowd_rows message holding its
+row have both arrived), crowd event delivery to every device (`at` -> receipt), slide changes (presenter's send ->
 each follower's receipt; the first one, during the tap burst, also alone), the app worker's
 CPU and RSS, and the load average. Goals of issue 10 beside them.
 """

@@ -1,7 +1,7 @@
 """Audience devices for bench/crowd.py: N sockets in one asyncio loop, each a device that said
 its id, taps once at a given epoch time and records what it sees.
 
-    python -m bench.crowd_devices WS_URL ORIGIN COUNT      (stdin: "tap <epoch>", then "stop")
+    python -m bench.crowd_devices WS_URL ORIGIN COUNT    (stdin: "tap <epoch>", then "stop")
 
 Prints "ready" once every device has its crowd_hello, and at "stop" one JSON line: per device
 its tap (sent, own request i, when crowd_mine came, when a crowd_rows message first held row i, or the

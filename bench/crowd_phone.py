@@ -1,7 +1,7 @@
 """One phone for bench/crowd.py: headless Chromium (Debian's), 390x844, touch, its CPU slowed
 4x through the DevTools protocol (a phone, not this machine's core), following the presenter.
 
-    python -m bench.crowd_phone URL        (prints "ready <crowd slide>"; stdin "tap <epoch>", "stop")
+    python -m bench.crowd_phone URL    (prints "ready <slide>"; stdin "tap <epoch>", "stop")
 
 At the agreed moment it taps Send like the other devices, then records every animation frame
 for 3 s while the round's rows are drawn, and when its own outlined row (.tl-mine) appeared.
@@ -15,7 +15,8 @@ from playwright.sync_api import sync_playwright
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update"]
-CROWD_SLIDE = """() => Array.from(document.querySelectorAll('.remark-slides-area > .remark-slide-container'))
+CROWD_SLIDE = """() => Array.from(
+  document.querySelectorAll('.remark-slides-area > .remark-slide-container'))
   .findIndex((node) => node.querySelector('.crowd-panel'))"""
 RECORD = """(at) => new Promise((resolve) => {
   const gaps = [];

@@ -1,6 +1,7 @@
 """The crowd sender's child process, started by live/crowdsend.py as
-`python -P live/crowdchild.py` (a script: it imports no app code): one asyncio event loop sends each request with aiohttp and times it, client side
-here, server side from the slow server's X-Server-Start, X-Server-End and X-Worker headers.
+`python -P live/crowdchild.py` (a script: it imports no app code): one asyncio event loop sends
+each request with aiohttp and times it, client side here, server side from the slow server's
+X-Server-Start, X-Server-End and X-Worker headers.
 
 stdin: {"op": "send", "id", "key", "url"} | {"op": "cancel", "id"} | {"op": "forget", "key"};
 stdout: one JSON line per request, {"id", "client_start", "client_end", "server_start",
