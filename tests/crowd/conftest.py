@@ -2,9 +2,7 @@
 root `app_factory` with a small waiting cap so the cap can be reached in a test."""
 import pytest
 
-from crowdsockets import presenter_cookie
-
-CAP = 4
+from crowdsockets import CAP, presenter_cookie
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import aiohttp
 import requests
 
 DEADLINE = 15.0
+CAP = 4  # the crowd tests' app waits for at most this many requests at once (--crowd-cap)
 
 
 class Device:

@@ -3,8 +3,7 @@ real slow server, and nothing an audience socket sends goes past its limits."""
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from crowdsockets import device, get
-from conftest import CAP
+from crowdsockets import CAP, device, get
 
 
 def without_clock(summaries):
