@@ -44,6 +44,8 @@ class Device:
         elif kind == "crowd_mine":
             message = json.loads(text)
             self.i, self.mine_at = message["i"], received
+            if "t" in message:  # the app sends the tapping device its own row with the answer
+                self.row_at = received
         elif kind == "reject" and self.sent is not None and self.refused is None:
             self.refused = json.loads(text)["reason"]
         elif kind == "slide":

@@ -111,7 +111,7 @@ class Crowd:
 
     # ---- audience
     def tap(self, device):
-        """One tap: (reason, None) if refused, else (None, (round id, i))."""
+        """One tap: (reason, None) if refused, else (None, (round id, i, t))."""
         if device is None:
             return "crowd_tap: this page has not said which device it is: reload it", None
         with self.lock:
@@ -128,7 +128,7 @@ class Crowd:
             rnd.unsent.append((request, self.cstore.add_request(rnd.id, i, device, request["t"])))
             rnd.waiting[i] = self.sender.send(rnd.id, rnd.url, partial(self.answered, rnd, i))
         self.mark(rnd)
-        return None, (rnd.id, i)
+        return None, (rnd.id, i, request["t"])
 
     def answered(self, rnd, i, result):
         """A request's answer (on the sender's thread)."""

@@ -93,7 +93,8 @@ def do_crowd_tap(live, sub, _fields):
     reason, mine = live.crowd.crowd.tap(live.crowd.room.device(sub))
     if reason:
         return reason
-    live.hub.tell(sub, {"type": "crowd_mine", "round": mine[0], "i": mine[1]})
+    # the row itself comes along: the tapping device draws it at once, before the broadcast
+    live.hub.tell(sub, {"type": "crowd_mine", "round": mine[0], "i": mine[1], "t": mine[2]})
     return None
 
 

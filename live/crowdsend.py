@@ -85,10 +85,16 @@ class Sender:
     def feed(self, process, outbox):
         """Write queued lines to the child (blocking here, never in a handler)."""
         while (message := outbox.get()) is not None:  # blocking
+            lines = [message]
+            while not outbox.empty() and lines[-1] is not None:  # a burst: one write for all
+                lines.append(outbox.get())
             try:
-                process.stdin.write(json.dumps(message).encode() + b"\n")
+                process.stdin.write(b"".join(json.dumps(m).encode() + b"\n"
+                                             for m in lines if m is not None))
                 process.stdin.flush()
             except (BrokenPipeError, ValueError, OSError):
+                return
+            if lines[-1] is None:
                 return
 
     def read(self, process):

@@ -102,6 +102,8 @@
       emit({kind: 'rows', round: ensureRound(id)});
     },
     crowd_mine: function (message) {
+      // Our own row comes with the answer to our tap; everyone else's with the next broadcast.
+      if (typeof message.t === 'number') mergeRequest({type: 'crowd_req', round: message.round, i: message.i, t: message.t});
       addMine(message.round, [message.i]);
       emit({kind: 'mine', round: ensureRound(message.round)});
     },
