@@ -3,6 +3,7 @@
     python app.py [--host 0.0.0.0] [--port 5000] [--deck slides/<name>.md] [--workers 3]
                   [--presenter-token TOKEN] [--show-token] [--instance DIR]
                   [--queue-size 1024] [--run-timeout 600] [--replay-from FILE]
+                  [--crowd-cap 1000]
     python app.py export [--deck FILE] [--instance DIR] [--out DIR] [--notes] [--no-pdf]
 
 On start it launches the embedded slow server, writes the presenter URL (with its token) to
@@ -89,6 +90,8 @@ def parse_args(argv=None):
     parser.add_argument("--run-timeout", type=bounded_int(int(timeout.low), int(timeout.high)),
                         default=int(timeout.high),
                         help="ceiling in seconds on any run's own timeout")
+    parser.add_argument("--crowd-cap", type=bounded_int(1, 100_000), default=1000,
+                        help="requests waiting at once in a crowd round before taps are refused")
     parser.add_argument("--replay-from", type=database_file, metavar="FILE",
                         help="a rehearsal's database: recorded runs the presenter may replay")
     parser.add_argument("--free-threaded-python", metavar="PATH",
@@ -285,7 +288,7 @@ def main(argv=None):
               "RUN_TIMEOUT": float(args.run_timeout),
               "FREE_THREADED_PYTHON": args.free_threaded[0],
               "PYTHON_314": pythons.find_python314(args.free_threaded),
-              "REPLAY_FROM": args.replay_from}
+              "REPLAY_FROM": args.replay_from, "CROWD_CAP": args.crowd_cap}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
     DeckServer(args, config).run()

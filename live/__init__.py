@@ -13,6 +13,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from live import auth, wire
+from live.crowdlive import LIMITS as CROWD_LIMITS, CrowdLive
 from live.hub import Hub, encode
 from live.ratelimit import DEFAULT_LIMITS
 from live.replay import Recordings, replays
@@ -54,6 +55,7 @@ class Live:
                                         "3.14": config["PYTHON_314"]})
         self.recordings = Recordings(self.store, config.get("REPLAY_FROM"))
         self.panels = DeckPanels(config["DECK"])
+        self.crowd = CrowdLive(self.store, self.hub, config)
         self.closing = threading.Lock()
         self.closed = False
         threading.Thread(target=self.warm, name="warm-runs", daemon=True).start()
@@ -123,12 +125,14 @@ class Live:
             self.store.save_slide(message["slide"], message["seq"])
         if slide != self.store.slide():
             self.hub.publish({"type": "slide", "slide": slide}, persist=persist)
+        self.crowd.slide_changed(slide)
 
     def close(self):
         """Stop everything (idempotent): sockets, the active run, slow servers, the database."""
         with self.closing:
             if self.closed:
                 return
+            self.crowd.close()
             self.hub.close_all()
             self.runs.close()
             self.servers.stop_all()
@@ -167,7 +171,8 @@ def configure(app, config):
         HANDOUT_DIR=os.path.join(app.instance_path, "handout"),  # the Export button writes here
         QUEUE_SIZE=1024,  # batches waiting for one socket before it is dropped as too slow
         WS_SEND_BUFFER=64 * 1024,  # bytes of kernel send buffer per socket (0: the kernel's)
-        RATE_LIMITS=DEFAULT_LIMITS,
+        RATE_LIMITS={**DEFAULT_LIMITS, **CROWD_LIMITS},
+        CROWD_CAP=1000,  # requests waiting at a crowd round's slow server before taps are refused
         MAX_CONTENT_LENGTH=16 * 1024,
         # max_message_size is a hard cap well above the 4 KiB we accept: a bigger frame closes
         # the socket before it is buffered; one between the two gets a reject.
@@ -225,10 +230,11 @@ def create_app(config=None):
     app.register_error_handler(HTTPException, error_json)  # every 4xx (and a 500) in one line
     app.register_error_handler(auth.TooManyGuesses, too_many_guesses)
 
-    from live import api, assets, deck, handout, replay, ws
+    from live import api, assets, crowdapi, deck, handout, replay, ws
     assets.init_app(app)  # hashed, precompressed assets; every other text response compressed
     app.register_blueprint(deck.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(crowdapi.bp)
     app.register_blueprint(ws.bp)
     app.register_blueprint(replay.bp)
     app.register_blueprint(handout.bp)

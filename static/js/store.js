@@ -246,6 +246,11 @@
     if (handler) handler(message);
   };
 
+  /* Message types of other parts of the page (crowd.js): {type: handler}, never replacing ours. */
+  store.extend = function (more) {
+    Object.keys(more).forEach(function (type) { if (!handlers[type]) handlers[type] = more[type]; });
+  };
+
   /* GET /api/runs/<id>?format=compact: summary + records; one request in flight per run. */
   store.loadRun = function (id) {
     if (loading.has(id)) return loading.get(id);
