@@ -6,8 +6,8 @@ from crowdsockets import CAP, presenter_cookie
 
 
 @pytest.fixture(scope="module")
-def crowd_app(app_factory):
-    return app_factory("--crowd-cap", str(CAP))
+def crowd_app(module_app_factory):
+    return module_app_factory("--crowd-cap", str(CAP))
 
 
 @pytest.fixture(scope="module")

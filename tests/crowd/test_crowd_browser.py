@@ -54,8 +54,8 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-def deck_app(app_factory):
-    return app_factory("--deck", str(DECK))
+def deck_app(module_app_factory):
+    return module_app_factory("--deck", str(DECK))
 
 
 @pytest.fixture(scope="module")
