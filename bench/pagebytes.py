@@ -20,7 +20,6 @@ import re
 import statistics
 import sys
 from pathlib import Path
-from urllib.parse import urljoin
 
 import urllib3
 from playwright.sync_api import sync_playwright

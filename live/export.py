@@ -35,7 +35,7 @@ REMARK_JS = ROOT / "node_modules" / "remark-slide" / "out" / "remark.min.js"
 #: our scripts in the handout: the live page's bundle (live/assets.py), offline.js after socket.js
 SCRIPTS = [name for path in BUNDLES["js/all.js"]
            for name in ([stem(path), "offline"] if stem(path) == "socket" else [stem(path)])]
-CROWD_TABLES = ("rounds", "votes")  # another branch adds them; embedded when they exist
+CROWD_TABLES = ("crowd_rounds", "crowd_requests", "predictions", "votes")  # live/crowdstore.py
 DATABASE_NAME = "concurrency-live.sqlite3"  # as live.configure names it in the instance folder
 HANDOUT_URL = "index.html"  # stands in for the audience URL: the handout names no host
 
@@ -85,15 +85,33 @@ def deck_markdown(deck, notes, root=ROOT, bench_dir=None, workers=3):
 
 
 def crowd(reader):
-    """Rows of the crowd tables (rounds, votes) where this database has them; {} otherwise."""
+    """The crowd rounds, their requests and the predictions with their tallies, where this
+    database has the crowd tables; {} otherwise. No device id (not even its keyed hash) leaves:
+    a handout is for everyone."""
     tables = {name for name, in reader.read("SELECT name FROM sqlite_master WHERE type='table'")}
-    found = {}
-    for table in CROWD_TABLES:
-        if table in tables:
-            cursor = reader.read(f"SELECT * FROM {table}")  # noqa: S608 (a fixed name)
-            columns = [name for _cid, name, *_ in reader.read(f"PRAGMA table_info({table})")]
-            found[table] = [dict(zip(columns, row)) for row in cursor]
-    return found
+    if not set(CROWD_TABLES) <= tables:
+        return {}
+    rounds = rows(reader, "SELECT * FROM crowd_rounds ORDER BY id")
+    requests = rows(reader, "SELECT round_id, i, t, client_start, client_end, server_start, "
+                            "server_end, worker, worker_no, error FROM crowd_requests "
+                            "ORDER BY round_id, i")
+    predictions = rows(reader, "SELECT * FROM predictions ORDER BY id")
+    for prediction in predictions:
+        prediction["tally"] = dict(reader.read(
+            "SELECT option, count(*) FROM votes WHERE prediction_id = ? GROUP BY option",
+            (prediction["id"],)))
+    return {"rounds": rounds, "requests": requests, "predictions": predictions}
+
+
+def rows(reader, sql):
+    """A query's rows as dicts by column name."""
+    db = reader.reader()
+    try:
+        cursor = db.execute(sql)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    finally:
+        reader.readers.put(db)
 
 
 def recorded_runs(reader, latest=False):

@@ -5,6 +5,7 @@ database opened read-only. A replay is broadcast to every viewer as {type: repla
 and kept in the app state (one per panel), so a phone that joins later shows it too; a later
 live run of that panel (a higher run id than `after_run`) takes the panel back.
 """
+import queue
 import sqlite3
 import threading
 from pathlib import Path
@@ -15,23 +16,43 @@ from runner.catalog import DEMOS
 
 from live import auth
 from live.api import PANEL
-from live.store import Store
+from live.store import SUMMARY, Store, summary
 
 bp = Blueprint("replay", __name__, url_prefix="/api")
 SOURCES = ("rehearsal", "app")  # looked at in this order: --replay-from wins when it is given
 
 
 class ReadOnlyStore(Store):
-    """Another app's database (a rehearsal), read-only: runs() and run() as the live store has."""
+    """Another app's database (a rehearsal), read-only: runs() and run() as the live store has,
+    through read connections that can never write (mode=ro); nothing is migrated or created."""
 
     def __init__(self, path):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no database {path}")
-        self.lock = threading.Lock()
-        self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                  check_same_thread=False)
-        self.db.execute("SELECT count(*) FROM runs")  # a clear error now if it is not ours
+        self.path = path.resolve()
+        self.lock, self.memory, self.pool = threading.Lock(), threading.Lock(), threading.Lock()
+        self.readers, self.opened = queue.LifoQueue(), []
+        self.db = self.connect_reader()
+        self.opened.append(self.db)
+        self.readers.put(self.db)
+        columns = {row[1] for row in self.read("PRAGMA table_info(runs)")}
+        # an older database has no `unit` (its runs have no compact records): read it as null
+        wanted = SUMMARY if "unit" in columns or not columns else SUMMARY.replace("unit", "NULL")
+        self.wanted = wanted
+        self.runs()  # a clear error now if it is not ours
+        self.epoch = self.get_state("epoch", None)
+
+    def runs(self):
+        """Summaries from the file each time (a rehearsal may still be written by its app)."""
+        return [summary(row) for row in self.read(f"SELECT {self.wanted} FROM runs ORDER BY id")]
+
+    def summary(self, run_id):
+        rows = self.read(f"SELECT {self.wanted} FROM runs WHERE id = ?", (run_id,))
+        return summary(rows[0]) if rows else None
+
+    def connect_reader(self):
+        return sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
 
     def tables(self):
         return {name for name, in self.read("SELECT name FROM sqlite_master WHERE type='table'")}

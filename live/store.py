@@ -110,10 +110,13 @@ class Store:
             pass
         with self.pool:
             if len(self.opened) < READERS:
-                db = connect(self.path)
+                db = self.connect_reader()
                 self.opened.append(db)
                 return db
         return self.readers.get()  # blocking (every reader busy: wait for one)
+
+    def connect_reader(self):
+        return connect(self.path)
 
     def read(self, sql, args=()):
         """Rows of one query on a read connection: WAL readers never wait on the writer."""

@@ -21,8 +21,8 @@ DRAWN = """canvas => {
 
 
 @pytest.fixture(scope="module")
-def viewers(chromium, app_factory):
-    app = app_factory("--deck", str(DECK))
+def viewers(chromium, module_app_factory):
+    app = module_app_factory("--deck", str(DECK))
     presenter = Viewer(chromium, app.url, "presenter", PROJECTOR).open(
         f"/presenter?token={app.token}")
     audience = Viewer(chromium, app.url, "audience", PHONE).open("/")
@@ -100,9 +100,9 @@ def test_the_loop_strip_on_every_screen(viewers):
 
 
 @pytest.fixture(scope="module")
-def talk(chromium, app_factory):
+def talk(chromium, module_app_factory):
     """The talk itself (the app's default deck) on a 16:9 projector and an upright iPhone 13."""
-    app = app_factory()
+    app = module_app_factory()
     presenter = Viewer(chromium, app.url, "presenter", PROJECTOR).open(
         f"/presenter?token={app.token}")
     phone = Viewer(chromium, app.url, "phone", PHONE)

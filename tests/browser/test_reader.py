@@ -23,8 +23,8 @@ WIDE = "() => document.scrollingElement.scrollWidth - innerWidth"   # > 0: the p
 
 
 @pytest.fixture(scope="module")
-def reader_app(app_factory):
-    return app_factory("--deck", str(DECK))
+def reader_app(module_app_factory):
+    return module_app_factory("--deck", str(DECK))
 
 
 @pytest.fixture(scope="module")

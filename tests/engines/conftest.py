@@ -20,8 +20,8 @@ ENGINE_PARAMS = [pytest.param(name, marks=getattr(pytest.mark, name)) for name i
 
 
 @pytest.fixture(scope="module")
-def engine_app(app_factory):
-    return app_factory("--deck", str(DECK))
+def engine_app(module_app_factory):
+    return module_app_factory("--deck", str(DECK))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@
     handout_page       open_handout(folder, viewport) -> a page on folder/index.html from disk,
                        every http/https request refused and recorded in page.refused
 """
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
