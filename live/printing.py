@@ -37,7 +37,9 @@ def print_pdf(index, target, wait_ms=WAIT_MS):
             page.wait_for_selector("body[data-ready='true']", state="attached", timeout=wait_ms)
             page.evaluate(DRAW_ALL)
             page.wait_for_function("() => CL.panel.settled()", timeout=wait_ms)
-            pdf = page.pdf(path=str(target), prefer_css_page_size=True, print_background=True)
+            # a page the size of the viewport: remark's print mode makes each slide that tall
+            pdf = page.pdf(path=str(target), width=f"{VIEWPORT['width']}px",
+                           height=f"{VIEWPORT['height']}px", print_background=True)
         finally:
             browser.close()
     return count_pages(pdf)

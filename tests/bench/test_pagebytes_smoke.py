@@ -21,10 +21,13 @@ def test_pagebytes_counts_a_first_load_and_a_reload():
             for client, load, responses, _http, total, verdict in ROW.findall(done.stdout)}
     assert len(rows) == 4, done.stdout + done.stderr[-2000:]
     for (client, load), (responses, total, verdict) in rows.items():
-        assert verdict.endswith(": met"), (client, load, total)
+        assert verdict.endswith((": met", ": **missed**")), (client, load, verdict)
         if load == "reload":
             assert responses == 3, client  # the page, the deck, /api/demos: assets are immutable
+            assert verdict.endswith(": met"), (client, total)  # a reload is a few KB
     chromium = rows[("Chromium, iPhone 13 (brotli)", "first load")][1]
     plain = rows[("plain http:// client (gzip)", "first load")][1]
     assert 50 < chromium < plain  # remark alone is 172 KB in brotli; gzip is larger
-    assert done.returncode == 0, done.stdout
+    # the exit status says whether every load met its goal (docs/BENCHMARKS.md has the figures)
+    missed = any(verdict.endswith("**missed**") for *_, verdict in rows.values())
+    assert done.returncode == (1 if missed else 0), done.stdout
