@@ -2,25 +2,40 @@
 
     python app.py [--host 0.0.0.0] [--port 5000] [--deck slides/<name>.md] [--workers 3]
                   [--presenter-token TOKEN] [--instance DIR]
+                  [--max-conns-per-client 64] [--max-ws-per-client 16] [--header-timeout 10]
 
 On start it launches the embedded slow server, then prints the presenter URL (with its token),
 the audience URL for every local address with a QR code, and last `Serving on http://HOST:PORT`.
 """
 import argparse
 import errno
+import os
+import resource
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from runner.serve import ServerError
 from live import auth, close_app, create_app, netinfo
+from live.clients import PeerCounts, peer_of
 
 __all__ = ["create_app", "main"]
-THREADS = 1000  # each WebSocket holds one thread: room for a full audience
+# HTTP requests only: an open WebSocket holds no thread (live/reactor.py owns it), so these
+# are for page loads and API calls, and for request heads that arrive slowly (each holds one
+# for at most --header-timeout seconds).
+THREADS = 400
+CONNECTIONS = 4000  # open HTTP connections in all (kept-alive ones included)
+PAUSED = 5.0  # seconds: a master loop (1 s) this late means the whole app was stopped
+PAUSE_GRACE = 10.0  # seconds the worker has to report in after such a pause
+REFUSAL = (b"HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain"
+           b"\r\nRetry-After: 5\r\nContent-Length: 44\r\n\r\n"
+           b"too many open connections from your address\n")
 
 
 def bounded_int(low, high):
@@ -63,6 +78,17 @@ def parse_args(argv=None):
                         help="batches of frames queued per viewer before a slow one is dropped")
     parser.add_argument("--run-timeout", type=bounded_int(1, 600), default=600,
                         help="ceiling in seconds on any run's own timeout")
+    parser.add_argument("--max-conns-per-client", type=bounded_int(0, 100_000), default=64,
+                        help="open HTTP connections per client address (0: no cap; a room "
+                             "behind one NAT is one address: raise it)")
+    parser.add_argument("--max-ws-per-client", type=bounded_int(0, 100_000), default=16,
+                        help="open WebSockets per client address (0: no cap; behind one NAT "
+                             "give at least the number of phones)")
+    parser.add_argument("--header-timeout", type=bounded_int(1, 300), default=10,
+                        help="seconds a client has to send a request's head")
+    parser.add_argument("--worker-timeout", type=bounded_int(2, 3600), default=60,
+                        help="seconds without a heartbeat before gunicorn replaces the app's "
+                             "worker (a pause of the whole app, Ctrl-Z or SIGSTOP, is excused)")
     return parser.parse_args(argv)
 
 
@@ -77,18 +103,132 @@ def shutdown(worker):
     return worker.closer
 
 
+class CountedConn(TConn):
+    """A gunicorn connection counted against its client's cap until it closes (once). A
+    WebSocket's socket has been detached by then (the reactor owns it): nothing to close."""
+
+    def __init__(self, cfg, sock, client, server, counts):
+        super().__init__(cfg, sock, client, server)
+        self.counts, self.peer, self.counted = counts, peer_of(client), True
+
+    def close(self, graceful=False):
+        if self.counted:
+            self.counted = False
+            self.counts.give(self.peer)
+        if self.sock.fileno() == -1:
+            return
+        try:
+            super().close(graceful)
+        except OSError:
+            self.sock.close()
+
+
 class DeckWorker(ThreadWorker):
-    """gthread, plus: SIGTERM closes our WebSockets, which would otherwise hold the worker."""
+    """gthread, plus: SIGTERM closes our WebSockets; a cap on open connections per client;
+    a deadline on each request head (a client that sends one byte and waits loses its thread
+    after --header-timeout); an abort that exits at once."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.closing = threading.Lock()
         self.closer = None
         self.wsgi = None
+        self.connections = PeerCounts(self.cfg.deck_conns_per_client)
+        self.reading = {}  # conn -> monotonic deadline for its request head
+        self.reading_lock = threading.Lock()
+        self.local = threading.local()
 
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)
         shutdown(self)
+
+    def handle_abort(self, sig, frame):
+        """gunicorn's timeout (a hung worker): stop the runs and slow servers, then go at once;
+        a plain exit would wait for every pool thread and could hang (seen once)."""
+        self.alive = False
+        closer = shutdown(self)
+        if closer is not None:
+            closer.join(10)  # blocking
+        os._exit(1)
+
+    def accept(self, listener):
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK,
+                               errno.EMFILE, errno.ENFILE):
+                raise
+            return
+        if not self.connections.take(peer_of(client_addr)):
+            refuse(client_sock)
+            return
+        self.nr_conns += 1
+        client_sock.setblocking(True)
+        conn = CountedConn(self.cfg, client_sock, client_addr, listener.getsockname(),
+                           self.connections)
+        self.enqueue_req(conn)
+
+    def handle(self, conn):
+        """Serve one request with a deadline on its head (cleared by pre_request)."""
+        self.local.conn = conn
+        with self.reading_lock:
+            self.reading[conn] = time.monotonic() + self.cfg.deck_header_timeout
+        try:
+            return super().handle(conn)
+        finally:
+            self.head_read(conn)
+
+    def head_read(self, conn):
+        with self.reading_lock:
+            self.reading.pop(conn, None)
+
+    def murder_pending(self):
+        """Every loop pass (about a second): also cut heads that missed their deadline; the
+        thread reading one gets end-of-file and goes back to the pool."""
+        super().murder_pending()
+        now = time.monotonic()
+        with self.reading_lock:
+            late = [conn for conn, deadline in self.reading.items() if deadline < now]
+            for conn in late:
+                del self.reading[conn]
+        for conn in late:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def refuse(sock):
+    """A client over its cap: a 429 if it fits at once, then close (no thread, no wait)."""
+    try:
+        sock.setblocking(False)
+        sock.send(REFUSAL)
+    except OSError:
+        pass
+    sock.close()
+
+
+def pre_request(worker, _req):
+    worker.head_read(worker.local.conn)
+
+
+class DeckArbiter(Arbiter):
+    """gunicorn's master, excusing a pause of the whole app: after SIGSTOP/SIGCONT (Ctrl-Z,
+    a debugger, a laptop lid with a stopped terminal) the heartbeat looks minutes old, and
+    gunicorn would kill the worker, every socket and the active run with it."""
+
+    last_pass = None
+    excused_until = 0.0
+
+    def murder_workers(self):
+        now = time.monotonic()
+        if self.last_pass is not None and now - self.last_pass > PAUSED:
+            self.log.warning("the app was paused for %.0f s: its worker has %.0f s to report in",
+                             now - self.last_pass, PAUSE_GRACE)
+            self.excused_until = now + PAUSE_GRACE
+        self.last_pass = now
+        if now >= self.excused_until:
+            super().murder_workers()
 
 
 def worker_int(worker):
@@ -114,20 +254,30 @@ class DeckServer(BaseApplication):
             "workers": 1,  # one process keeps the slide, the runs and the sockets in one place
             "worker_class": DeckWorker,
             "threads": THREADS,
-            "worker_connections": THREADS + 200,
+            "worker_connections": CONNECTIONS,
             "control_socket_disable": True,
             "graceful_timeout": 10,
-            "timeout": 60,
+            "timeout": self.args.worker_timeout,
             "keepalive": 5,
             "loglevel": "warning",
             "proc_name": "concurrency-live",
             "when_ready": self.when_ready,
             "post_worker_init": self.post_worker_init,
+            "pre_request": pre_request,
             "worker_int": worker_int,
             "worker_exit": worker_exit,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
+        # ours, read by DeckWorker (gunicorn's Config keeps unknown names off its settings)
+        self.cfg.deck_conns_per_client = self.args.max_conns_per_client
+        self.cfg.deck_header_timeout = self.args.header_timeout
+
+    def run(self):
+        try:
+            DeckArbiter(self).run()
+        except RuntimeError as exc:
+            sys.exit(f"app.py: error: {exc}")
 
     def when_ready(self, server):
         """Listening (the port is known even for --port 0): tell the app its audience URLs."""
@@ -176,12 +326,27 @@ def check_bind(host, port):
             sys.exit(f"app.py: error: cannot listen on {host}:{port}: {exc.strerror or exc}{hint}")
 
 
+def raise_file_limit():
+    """Every socket is a file descriptor: the soft limit up to the hard one."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def websocket_room():
+    """WebSockets in all: what the file descriptors leave beside HTTP and the slow servers."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(100, soft - CONNECTIONS - 500)
+
+
 def main(argv=None):
     args = parse_args(argv)
     check_bind(args.host, args.port)
+    raise_file_limit()
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
-              "RUN_TIMEOUT": float(args.run_timeout)}
+              "RUN_TIMEOUT": float(args.run_timeout),
+              "MAX_WS_PER_CLIENT": args.max_ws_per_client,
+              "MAX_WEBSOCKETS": websocket_room()}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
     DeckServer(args, config).run()

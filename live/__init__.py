@@ -10,8 +10,10 @@ from pathlib import Path
 from flask import Flask, jsonify, request
 
 from live import auth
+from live.clients import PeerCounts
 from live.hub import Hub
 from live.ratelimit import DEFAULT_LIMITS
+from live.reactor import Reactor
 from live.runs import RunManager
 from live.servers import SlowServers
 from live.store import Store
@@ -38,6 +40,8 @@ class Live:
             log.warning("runs %s were left running by a crash: marked failed", lost)
         self.hub = Hub(seq=self.store.last_seq(), queue_size=config["QUEUE_SIZE"],
                        send_buffer=config["WS_SEND_BUFFER"])
+        self.reactor = Reactor(ping_interval=config["WS_PING_INTERVAL"])
+        self.websockets = PeerCounts(config["MAX_WS_PER_CLIENT"], config["MAX_WEBSOCKETS"])
         self.servers = SlowServers()
         self.runs = RunManager(self.store, self.hub, self.servers, timeout=config["RUN_TIMEOUT"],
                                default_workers=config["WORKERS"])
@@ -68,6 +72,7 @@ class Live:
             if self.closed:
                 return
             self.hub.close_all()
+            self.reactor.stop()
             self.runs.close()
             self.servers.stop_all()
             self.store.close()
@@ -90,9 +95,13 @@ def configure(app, config):
         WS_SEND_BUFFER=64 * 1024,  # bytes of kernel send buffer per socket (0: the kernel's)
         RATE_LIMITS=DEFAULT_LIMITS,
         MAX_CONTENT_LENGTH=16 * 1024,
-        # max_message_size is a hard cap well above the 4 KiB we accept: a bigger frame closes
-        # the socket before it is buffered; one between the two gets a reject.
-        SOCK_SERVER_OPTIONS={"ping_interval": 25, "max_message_size": 64 * 1024},
+        # A hard cap well above the 4 KiB we accept: a bigger message closes the socket (1009)
+        # before it is buffered; one between the two gets a reject.
+        WS_MAX_MESSAGE=64 * 1024,
+        WS_INBOX=64,  # messages waiting for their handler; one more closes the socket (1008)
+        WS_PING_INTERVAL=25.0,  # seconds; a socket that misses a pong is closed
+        MAX_WS_PER_CLIENT=16,  # open WebSockets per client address (0: no cap)
+        MAX_WEBSOCKETS=10_000,  # open WebSockets in all (0: no cap beyond file descriptors)
     )
     app.config.update(config or {})
     app.config["DECK"] = Path(app.config["DECK"] or default_deck()).resolve()
