@@ -86,6 +86,8 @@ def parse_args(argv=None):
                              "give at least the number of phones)")
     parser.add_argument("--header-timeout", type=bounded_int(1, 300), default=10,
                         help="seconds a client has to send a request's head")
+    parser.add_argument("--ws-ping-interval", type=bounded_int(1, 600), default=25,
+                        help="seconds between pings on each WebSocket")
     parser.add_argument("--worker-timeout", type=bounded_int(2, 3600), default=60,
                         help="seconds without a heartbeat before gunicorn replaces the app's "
                              "worker (a pause of the whole app, Ctrl-Z or SIGSTOP, is excused)")
@@ -346,6 +348,7 @@ def main(argv=None):
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
               "RUN_TIMEOUT": float(args.run_timeout),
               "MAX_WS_PER_CLIENT": args.max_ws_per_client,
+              "WS_PING_INTERVAL": float(args.ws_ping_interval),
               "MAX_WEBSOCKETS": websocket_room()}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())

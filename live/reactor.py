@@ -97,7 +97,7 @@ class Reactor:
                     if key.data is None:
                         self.woke()
                     else:
-                        self.ready(key.data, mask)
+                        self.guarded(self.ready, key.data, mask)
                 if time.monotonic() >= next_tick:
                     self.housekeep(time.monotonic())
                     next_tick = time.monotonic() + TICK
@@ -120,7 +120,15 @@ class Reactor:
         with self.lock:
             dirty, self.dirty, self.woken = self.dirty, set(), False
         for conn in dirty:
-            self.attend(conn)
+            self.guarded(self.attend, conn)
+
+    def guarded(self, step, conn, *args):
+        """One socket's step; a bug in it ends that socket, never the loop."""
+        try:
+            step(conn, *args)
+        except Exception:
+            log.exception("WebSocket %s failed: closing it", conn.peer)
+            self.finish(conn)
 
     def attend(self, conn):
         """Do what `conn` was poked for: register it, kill it, or write what it has."""
@@ -175,16 +183,16 @@ class Reactor:
                 if now >= conn.linger_until:
                     self.finish(conn)
                 continue
-            stalled = conn.head is not None and now - conn.since > 2 * self.ping_interval
-            if stalled:
-                self.finish(conn)
+            if conn.head is not None and now - conn.since > 2 * self.ping_interval:
+                self.finish(conn)  # its output has not moved for two ping intervals
             elif self.ping_interval and now >= conn.next_ping:
-                if not conn.pong_seen:
-                    conn.close(1008, "no answer to ping")
-                else:
+                conn.next_ping = now + self.ping_interval
+                if conn.pong_seen:
                     conn.ping()
                     self.flush(conn)
-                conn.next_ping = now + self.ping_interval
+                elif conn.head is None:  # nothing on its way to it, and no pong: gone
+                    conn.close(1008, "no answer to ping")
+                # else: the ping waits behind frames still going out (the stall check above)
 
     def finish(self, conn):
         if conn in self.conns:

@@ -157,7 +157,7 @@ class Connection:
         if isinstance(event, (TextMessage, BytesMessage)):
             return self.take_data(event)
         if isinstance(event, Ping):
-            self.control(event.response())
+            self.control(self.proto.send(event.response()))
         elif isinstance(event, Pong):
             self.pong_seen = True
         elif isinstance(event, CloseConnection):  # the peer's close, or a protocol error

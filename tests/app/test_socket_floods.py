@@ -1,0 +1,100 @@
+"""Floods (issue 14 item 2): input per socket is bounded, junk counts against the same limit,
+a socket over its limit is closed (1008) instead of answered frame by frame, and the app is
+idle again as soon as the attacker leaves."""
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+
+from bench import rawws
+from sockets import cpu_over, open_raw, read_to_close, worker_pid
+from viewers import connect
+
+JUNK = rawws.frame(rawws.TEXT, "x")
+
+
+@pytest.fixture(scope="module")
+def app(app_factory):
+    return app_factory()
+
+
+def rejects(frames):
+    return [json.loads(p) for op, p in frames
+            if op == rawws.TEXT and json.loads(p)["type"] == "reject"]
+
+
+@pytest.mark.parametrize("payload", ["x", "{not json", '{"type": "dance"}',
+                                     '{"type": "goto", "slide": 1}'])
+def test_a_flood_of_refused_frames_is_closed_not_answered_one_by_one(app, payload):
+    sock, leftover = open_raw(app)
+    try:
+        sock.sendall(rawws.frame(rawws.TEXT, payload) * 300)
+        frames, code = read_to_close(sock, leftover)
+    finally:
+        sock.close()
+    assert code == 1008
+    assert len(rejects(frames)) <= 10  # a full inbox or the "reject" burst, then the close
+
+
+def test_a_burst_of_valid_frames_over_the_rate_is_closed(app):
+    sock, leftover = open_raw(app)
+    try:
+        sock.sendall(rawws.frame(rawws.TEXT, '{"type": "sync"}') * 500)
+        frames, code = read_to_close(sock, leftover)
+    finally:
+        sock.close()
+    assert code == 1008
+    hellos = [p for op, p in frames if op == rawws.TEXT and b'"hello"' in p]
+    assert len(hellos) <= 12  # the first hello, then the sync burst of 10 at most
+
+
+def test_a_socket_that_floods_without_reading_is_closed(app):
+    sock, _ = open_raw(app, rcvbuf=4096)
+    try:
+        sock.settimeout(10)
+        with pytest.raises(OSError):  # reset, or refused once the app closed it
+            for _ in range(20_000):
+                sock.sendall(JUNK * 100)
+    finally:
+        sock.close()
+
+
+def test_the_app_is_idle_as_soon_as_flooders_leave(app):
+    """Ten sockets flood junk for about two seconds, reconnecting when closed; then they
+    leave and the worker's CPU over the next second is near idle (generous bound)."""
+    stop = threading.Event()
+    sent = [0]
+
+    def flood():
+        while not stop.is_set():
+            try:
+                sock, _ = open_raw(app)
+            except OSError:
+                continue
+            try:
+                while not stop.is_set():
+                    sock.sendall(JUNK * 50)
+                    sent[0] += 50
+            except OSError:
+                pass
+            finally:
+                sock.close()
+
+    workers = [threading.Thread(target=flood) for _ in range(10)]
+    for thread in workers:
+        thread.start()
+    time.sleep(2.0)  # the flood's length, not a synchronisation
+    stop.set()
+    for thread in workers:
+        thread.join(10)
+    pid = worker_pid(app)
+    assert sent[0] > 1000
+    assert cpu_over(pid, 1.0) < 0.3  # was 100 % of a core for minutes (red-team H2)
+
+    async def follow():
+        async with connect(app) as viewer:
+            return (await viewer.sync())["type"]
+
+    assert asyncio.run(follow()) == "hello"
