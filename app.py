@@ -31,7 +31,7 @@ __all__ = ["create_app", "main"]
 # for at most --header-timeout seconds).
 THREADS = 400
 CONNECTIONS = 4000  # open HTTP connections in all (kept-alive ones included)
-PAUSED = 5.0  # seconds: a master loop (1 s) this late means the whole app was stopped
+PAUSED = 2.0  # seconds: a master loop (every second) this late means the whole app was stopped
 PAUSE_GRACE = 10.0  # seconds the worker has to report in after such a pause
 REFUSAL = (b"HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain"
            b"\r\nRetry-After: 5\r\nContent-Length: 44\r\n\r\n"
@@ -219,12 +219,14 @@ class DeckArbiter(Arbiter):
     a debugger, a laptop lid with a stopped terminal) the heartbeat looks minutes old, and
     gunicorn would kill the worker, every socket and the active run with it."""
 
-    last_pass = None
-    excused_until = 0.0
+    def __init__(self, app):
+        super().__init__(app)
+        self.last_pass = time.monotonic()
+        self.excused_until = 0.0
 
     def murder_workers(self):
         now = time.monotonic()
-        if self.last_pass is not None and now - self.last_pass > PAUSED:
+        if now - self.last_pass > PAUSED:
             self.log.warning("the app was paused for %.0f s: its worker has %.0f s to report in",
                              now - self.last_pass, PAUSE_GRACE)
             self.excused_until = now + PAUSE_GRACE
