@@ -79,11 +79,17 @@ def clean_env():
     return env
 
 
+def tethered(command):
+    """`command` under runner/lifeline.py: it gets SIGTERM if we die, even by SIGKILL."""
+    return [sys.executable, "-m", "runner.lifeline", str(os.getpid()), "--", *command]
+
+
 def launch(name, command, sock, deadline, workers=1):
-    """Run `command` (which serves on `sock`) and return its Server once `workers` answer."""
+    """Run `command` (which serves on `sock`) and return its Server once `workers` answer.
+    The server is tethered to the thread that calls this (see runner/lifeline.py)."""
     log = tempfile.TemporaryFile()
     try:
-        process = subprocess.Popen(command, cwd=ROOT, env=clean_env(), pass_fds=[sock.fileno()],
+        process = subprocess.Popen(tethered(command), cwd=ROOT, env=clean_env(), pass_fds=[sock.fileno()],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                    start_new_session=True)
     except OSError:
