@@ -19,12 +19,17 @@ def raise_file_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+#: Every follower comes from 127.0.0.1, where a room's phones would have an address each.
+ROOM_ON_LOOPBACK = ("--max-ws-per-client", "0", "--max-conns-per-client", "0")
+
+
 class AppServer(AppProcess):
-    """The app in a temporary instance folder, with the bench's presenter token."""
+    """The app in a temporary instance folder, with the bench's presenter token, and no
+    per-client caps (see ROOM_ON_LOOPBACK; later arguments win)."""
 
     def __init__(self, extra_args=()):
         self.folder = tempfile.TemporaryDirectory(prefix="audience-bench-")
-        super().__init__(extra_args, self.folder.name, TOKEN)
+        super().__init__([*ROOM_ON_LOOPBACK, *extra_args], self.folder.name, TOKEN)
 
     def stop(self, signum=signal.SIGTERM):
         try:

@@ -1,6 +1,10 @@
 """Audience followers for bench/audience.py: many /ws sockets in one asyncio loop (one process
 of several), each recording every broadcast it receives (seq, `at`, receipt time).
 
+Each follower is a bare asyncio Protocol over bench/rawws.py (a handshake, a frame splitter,
+json.loads of each text frame and nothing else): a thousand of them cost a fraction of what the
+app spends on them, so the figures are the app's (aiohttp's client cost more than the app).
+
 Like the deck's own socket.js, a follower that is dropped reconnects and re-syncs from hello;
 one that saw a gap fetches the run from GET /api/runs/<id> once the run is over, and records
 the seqs it recovered there. Receipt times are time.time(): `at` is the server's epoch clock on
@@ -11,15 +15,22 @@ import json
 import math
 import multiprocessing
 import queue
+import re
 import resource
 import time
 from array import array
 
+from urllib.parse import urlsplit
+
 import aiohttp
 
+from bench import rawws
 from bench.audience_app import raise_file_limit
 
 HANDSHAKES_AT_ONCE = 50  # concurrent opening handshakes per process
+SAMPLE = 10  # one follower in SAMPLE times every span; the others only check their seqs
+SPAN = b'"type":"span"'
+SEQ = re.compile(rb'"seq":(\d+)')
 RECONNECTS = 5
 BACKOFF = 0.2  # seconds before a reconnect, doubled each time
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
@@ -30,6 +41,7 @@ class Follower:
 
     def __init__(self, index):
         self.index = index
+        self.times_spans = index % SAMPLE == 0
         self.connected = False
         self.compressed = False  # permessage-deflate negotiated
         self.reconnects = 0
@@ -68,6 +80,11 @@ class Follower:
         elif kind == "run_end" and message["run"] == self.run_id:
             self.run_over = True
 
+    def take_seq(self, seq):
+        """A span this follower does not time: only its seq (for gaps and order)."""
+        self.check(seq)
+        self.seqs.append(seq)
+
     def check(self, seq):
         if self.last_seq is not None:
             if seq > self.last_seq + 1:
@@ -101,15 +118,88 @@ class Follower:
         return dict(vars(self), baseline=sorted(self.baseline or ()))
 
 
-async def listen(follower, ws):
-    """Record frames until the socket closes or the run is over."""
-    async for frame in ws:  # blocking
+class Listener(asyncio.Protocol):
+    """One follower's socket: the handshake, then every text frame into `follower.take`."""
+
+    def __init__(self, follower, request, ready, done):
+        self.follower, self.request, self.ready, self.done = follower, request, ready, done
+        self.head = b""
+        self.frames = rawws.Frames()
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data):
         received = time.time()
-        if frame.type != aiohttp.WSMsgType.TEXT:
-            break
-        follower.take(json.loads(frame.data), received)
-        if follower.run_over:
+        if self.head is not None:
+            self.head += data
+            parsed = rawws.split_head(self.head)
+            if parsed is None:
+                return
+            status, data = parsed
+            self.head = None
+            if status != 101:
+                self.end(ConnectionError(f"handshake answered {status}"))
+                return
+            self.ready.set_result(True)
+        try:
+            frames = self.frames.feed(data)
+        except ValueError as exc:
+            self.end(exc)
             return
+        follower = self.follower
+        for opcode, payload in frames:
+            if opcode == rawws.TEXT:
+                if (not follower.times_spans and follower.run_id is not None
+                        and SPAN in payload[:48] and (seq := SEQ.search(payload))):
+                    follower.take_seq(int(seq.group(1)))  # the cheap path: most frames
+                else:
+                    follower.take(json.loads(payload), received)
+            elif opcode == rawws.PING:
+                self.transport.write(rawws.frame(rawws.PONG, payload))
+            elif opcode == rawws.CLOSE:
+                self.end(None)
+                return
+        if self.follower.run_over:
+            self.end(None)
+
+    def end(self, exc):
+        if not self.ready.done():
+            self.ready.set_exception(exc or ConnectionError("closed during the handshake"))
+        if not self.done.done():
+            self.done.set_result(exc)
+        self.transport.close()
+
+    def connection_lost(self, exc):
+        if not self.ready.done():
+            self.ready.set_exception(exc or ConnectionError("closed during the handshake"))
+        if not self.done.done():
+            self.done.set_result(exc)
+
+
+async def listen_once(follower, setup, gate):
+    """Connect (at most HANDSHAKES_AT_ONCE at a time), then record until the socket ends."""
+    loop = asyncio.get_running_loop()
+    parts = urlsplit(setup["url"])
+    ready, done = loop.create_future(), loop.create_future()
+    request = rawws.request(parts.hostname, parts.port, origin=setup["url"],
+                            deflate=bool(setup["compress"]))
+    async with gate:
+        transport, _ = await asyncio.wait_for(loop.create_connection(
+            lambda: Listener(follower, request, ready, done), parts.hostname, parts.port), 30)
+        try:
+            await asyncio.wait_for(ready, 30)
+        except BaseException:
+            transport.close()
+            raise
+    try:
+        exc = await done
+    finally:
+        transport.close()
+    if exc is not None:
+        raise exc
 
 
 async def follow(follower, session, setup, gate):
@@ -117,13 +207,8 @@ async def follow(follower, session, setup, gate):
     url, backoff = setup["url"], BACKOFF
     for attempt in range(RECONNECTS + 1):
         try:
-            async with gate:
-                ws = await session.ws_connect(f"{url}/ws", origin=url, max_msg_size=0,
-                                              compress=setup["compress"])
-            follower.compressed = bool(ws.compress)
-            async with ws:
-                await listen(follower, ws)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            await listen_once(follower, setup, gate)
+        except (ConnectionError, ValueError, asyncio.TimeoutError, OSError) as exc:
             follower.errors.append(f"{type(exc).__name__}: {exc}")
         if follower.run_over or attempt == RECONNECTS:
             break

@@ -10,14 +10,16 @@ TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
 KEY = base64.b64encode(b"bench-raw-client").decode()
 
 
-def request(host, port, origin=None, cookie=None, path="/ws"):
-    """The bytes of an upgrade request."""
+def request(host, port, origin=None, cookie=None, path="/ws", deflate=False):
+    """The bytes of an upgrade request (`deflate`: offer permessage-deflate, as browsers do)."""
     lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket",
              "Connection: Upgrade", f"Sec-WebSocket-Key: {KEY}", "Sec-WebSocket-Version: 13"]
     if origin:
         lines.append(f"Origin: {origin}")
     if cookie:
         lines.append(f"Cookie: {cookie}")
+    if deflate:
+        lines.append("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 

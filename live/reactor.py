@@ -157,13 +157,19 @@ class Reactor:
     def flush(self, conn):
         before = conn.head
         state = conn.write()
+        if state == "idle":  # the common case, kept short: everything went out
+            if before is not None:
+                conn.since = time.monotonic()
+            if self.masks[conn] != selectors.EVENT_READ:
+                self.want(conn, selectors.EVENT_READ)
+            return
         if state == "failed":
             self.finish(conn)
             return
         if state == "closed" and conn.linger_until is None:
             conn.linger_until = time.monotonic() + LINGER
         if state != "blocked" or conn.head is not before:
-            conn.since = time.monotonic()  # the output moved (or there is none)
+            conn.since = time.monotonic()  # the output moved
         self.want(conn, selectors.EVENT_READ | (selectors.EVENT_WRITE if state == "blocked"
                                                 else 0))
 

@@ -222,14 +222,16 @@ class Connection:
                     return "idle"
                 if item is self.CLOSE:
                     return self.write_close()
-                self.head = memoryview(item)
+            else:
+                item = self.head
             try:
-                sent = self.sock.send(self.head)
+                sent = self.sock.send(item)
             except (BlockingIOError, InterruptedError):
+                self.head = item if self.head is None else self.head
                 return "blocked"
             except OSError:
                 return "failed"
-            self.head = self.head[sent:] if sent < len(self.head) else None
+            self.head = memoryview(item)[sent:] if sent < len(item) else None
 
     def write_close(self):
         code, reason = self.close_code
