@@ -16,6 +16,7 @@ from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 READ_BYTES = 16 * 1024  # one recv per readiness event: a flooding socket cannot hog the loop
 FRAMES_PER_READ = 200  # frames parsed per readiness event, at most
+DISCARD = 64 * 1024  # bytes read and dropped after our close frame before the socket is cut
 POLICY = 1008  # close code: policy violation
 TOO_BIG = 1009
 
@@ -92,6 +93,7 @@ class Connection:
         self.next_ping = 0.0
         self.since = 0.0  # monotonic time the output last moved (or was empty)
         self.linger_until = None
+        self.discarded = 0
         self.ended = threading.Event()
 
     # -- any thread ---------------------------------------------------------------------------
@@ -144,8 +146,9 @@ class Connection:
             return False
         if not data:
             return False
-        if self.closing:
-            return True  # after our close: discard until the peer's EOF or the linger ends
+        if self.closing:  # after our close: discard until the peer's EOF, a little at most
+            self.discarded += len(data)
+            return self.discarded < DISCARD
         self.proto.receive_data(data)
         for count, event in enumerate(self.proto.events()):
             if not self.take(event) or count >= FRAMES_PER_READ:
