@@ -111,3 +111,13 @@ def test_idle_websockets_cost_no_thread_and_pages_still_load(app_factory):
             sock.close()
     assert page.status_code == 200 and took < 3.0
     assert during - before < 50, (before, during)  # 400 sockets; was 3 threads each
+
+
+@pytest.mark.parametrize("drop", ["Sec-WebSocket-Key", "Sec-WebSocket-Version"])
+def test_a_broken_upgrade_gets_a_400_with_a_reason(app, drop):
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade",
+               "Sec-WebSocket-Key": rawws.KEY, "Sec-WebSocket-Version": "13"}
+    del headers[drop]
+    response = requests.get(f"{app.url}/ws", headers=headers, timeout=10)
+    assert response.status_code == 400
+    assert "bad WebSocket handshake" in response.text and "\n" not in response.text.strip()
