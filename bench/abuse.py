@@ -27,7 +27,7 @@ import time
 
 import requests
 
-from bench.abuse_clients import (VISITOR, Attack, follower_address, goto, load_deck,
+from bench.abuse_clients import (ATTACKER, VISITOR, Attack, follower_address, goto, load_deck,
                                  open_follower)
 from bench.app_process import AppProcess
 from bench.audience_app import cpu_seconds, descendants, load_average, parents
@@ -69,6 +69,19 @@ def finish_attack(process, results, deadline=60):
     return found
 
 
+def held_from(port, address):
+    """Established connections from `address` to the app's `port` (/proc/net/tcp)."""
+    wanted = "%08X" % int.from_bytes(bytes(map(int, address.split("."))), "little")
+    count = 0
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            local, remote = fields[1].split(":"), fields[2].split(":")
+            count += (fields[3] == "01" and int(local[1], 16) == port and remote[0] == wanted)
+    return count
+
+
 def worker_of(app):
     workers = [pid for pid, parent in parents().items() if parent == app.pid]
     return workers[0] if workers else None
@@ -106,6 +119,7 @@ async def connections(app, args):
     await asyncio.sleep(args.ramp)  # the attack ramps up and reaches its steady state
     worker = worker_of(app)
     probes, threads = [], threads_of(worker)
+    held = held_from(int(app.url.rsplit(":", 1)[1]), ATTACKER)
     for slide in (11, 12, 13):
         started = time.monotonic()
         try:
@@ -128,6 +142,8 @@ async def connections(app, args):
         ("connections", "attack: half-open / idle WebSockets from 127.0.0.2 (opened, cut)",
          f"{args.half_open} ({counts[0].get('opened')}, {counts[0].get('refused')}) / "
          f"{args.idle_ws} ({counts[1].get('opened')}, {counts[1].get('refused')})", ""),
+        ("connections", "connections from 127.0.0.2 the app holds open at the first probe",
+         str(held), ""),
         ("connections", "app worker threads during the attack", str(threads), ""),
         ("connections", "fresh visitor: page + assets + deck, s (3 probes)",
          " / ".join("failed" if p is None else f"{p:.2f}" for p, _ in probes), ""),
