@@ -84,6 +84,9 @@ def parse_args(argv=None):
     parser.add_argument("--max-ws-per-client", type=bounded_int(0, 100_000), default=16,
                         help="open WebSockets per client address (0: no cap; behind one NAT "
                              "give at least the number of phones)")
+    parser.add_argument("--flood-bench", type=bounded_int(0, 3600), default=10,
+                        help="seconds an address whose WebSocket was closed for flooding may "
+                             "not open another (0: never refused)")
     parser.add_argument("--header-timeout", type=bounded_int(1, 300), default=10,
                         help="seconds a client has to send a request's head")
     parser.add_argument("--ws-ping-interval", type=bounded_int(1, 600), default=25,
@@ -351,6 +354,7 @@ def main(argv=None):
               "RUN_TIMEOUT": float(args.run_timeout),
               "MAX_WS_PER_CLIENT": args.max_ws_per_client,
               "WS_PING_INTERVAL": float(args.ws_ping_interval),
+              "WS_FLOOD_BENCH": float(args.flood_bench),
               "MAX_WEBSOCKETS": websocket_room()}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())

@@ -100,6 +100,7 @@ def configure(app, config):
         WS_MAX_MESSAGE=64 * 1024,
         WS_INBOX=64,  # messages waiting for their handler; one more closes the socket (1008)
         WS_PING_INTERVAL=25.0,  # seconds; a socket that misses a pong is closed
+        WS_FLOOD_BENCH=10.0,  # seconds an address closed for flooding may not open WebSockets
         MAX_WS_PER_CLIENT=16,  # open WebSockets per client address (0: no cap)
         MAX_WEBSOCKETS=10_000,  # open WebSockets in all (0: no cap beyond file descriptors)
     )

@@ -4,6 +4,7 @@ A room where every phone has its own address needs only a few each; a room behin
 shows every phone as one address, so the caps are flags (0: no cap). See docs/ARCHITECTURE.md.
 """
 import threading
+import time
 
 
 class PeerCounts:
@@ -14,6 +15,24 @@ class PeerCounts:
         self.lock = threading.Lock()
         self.open = {}
         self.sum = 0
+        self.benched = {}  # peer -> monotonic time until which it is refused
+
+    def bench(self, peer, seconds):
+        """Refuse `peer` for `seconds` (it was closed for flooding)."""
+        with self.lock:
+            self.benched[peer] = time.monotonic() + seconds
+
+    def benched_for(self, peer):
+        """Seconds `peer` is still refused (0: not at all)."""
+        with self.lock:
+            until = self.benched.get(peer)
+            if until is None:
+                return 0.0
+            left = until - time.monotonic()
+            if left <= 0:
+                del self.benched[peer]
+                return 0.0
+            return left
 
     def take(self, peer):
         """Count one more for `peer`; False (nothing counted) if a cap says no."""

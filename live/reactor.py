@@ -49,9 +49,9 @@ class Reactor:
     def defer(self, function, *args):
         """Run `function(*args)` in a handler thread (work that may wait on a lock)."""
         try:
-            self.pools[False].submit(function, *args)
+            self.pools[False].submit(logged, function, *args)
         except RuntimeError:  # shutting down
-            function(*args)
+            logged(function, *args)
 
     def poke(self, conn):
         """Something to do for `conn`: one wake-up byte however many pokes come before it."""
@@ -216,3 +216,11 @@ class Reactor:
         except Exception:  # one socket's bug must not end the pool's thread
             log.exception("WebSocket handler failed")
             conn.busy = False
+
+
+def logged(function, *args):
+    """Run `function(*args)`; an exception is logged, not lost in a future nobody reads."""
+    try:
+        function(*args)
+    except Exception:
+        log.exception("deferred %s failed", getattr(function, "__name__", function))

@@ -87,7 +87,7 @@ class Connection:
         self.close_code = None  # (code, reason) of the close we send
         self.dead = False  # killed, or finished: nothing more is sent
         self.killing = False
-        self.on_message = self.on_close = None
+        self.on_message = self.on_close = self.on_abuse = None
         self.reactor = None
         self.pong_seen = True
         self.next_ping = 0.0
@@ -117,6 +117,12 @@ class Connection:
             self.out.clear()
             self.out.append(self.CLOSE)
         self.poke()
+
+    def abused(self, reason):
+        """Close for flooding (1008); the owner may refuse this address for a while."""
+        self.close(POLICY, reason)
+        if self.on_abuse is not None:
+            self.on_abuse()
 
     def kill(self):
         """End the socket at once, without a close frame (a follower too slow to keep up)."""
@@ -184,7 +190,7 @@ class Connection:
         """Queue a whole message for the owner's handler: over the socket's rate or with a
         full inbox, the socket is closed (1008) instead of answered frame by frame."""
         if not self.limits.allow_any():
-            self.close(POLICY, "too many messages")
+            self.abused("too many messages")
             return False
         with self.lock:
             if len(self.inbox) >= self.in_size:
@@ -194,7 +200,7 @@ class Connection:
                 self.inbox.append(message)
                 start, self.busy = not self.busy, True
         if full:
-            self.close(POLICY, "too many messages waiting")
+            self.abused("too many messages waiting")
             return False
         if start:
             self.reactor.handle(self)

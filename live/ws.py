@@ -155,6 +155,8 @@ def socket():
         proto, accept = handshake(request.environ)
     except Refused as exc:
         return exc.reason, exc.status
+    if (benched := live.websockets.benched_for(peer)) > 0:
+        return f"WebSockets from {peer} refused for {benched:.0f} s more: it flooded", 429
     if not live.websockets.take(peer):
         return (f"too many WebSockets from {peer} (at most {live.websockets.per_peer}; "
                 "a room behind one NAT needs --max-ws-per-client)"), 429
@@ -176,6 +178,8 @@ def socket():
     sub = live.hub.join(conn, role, live.greeting(role))
     limits = conn.limits
     conn.on_message = lambda text: respond(live, sub, limits, text)
+    if role != "presenter" and config["WS_FLOOD_BENCH"]:  # a presenter is never locked out
+        conn.on_abuse = lambda: live.websockets.bench(peer, config["WS_FLOOD_BENCH"])
     conn.on_close = lambda: live.reactor.defer(left, live, sub, peer)
     ended = live.reactor.add(conn)
     if mode == "werkzeug":  # the development server closes the socket when we return
@@ -197,7 +201,7 @@ def respond(live, sub, limits, text):
     if limits.allow("reject"):
         live.hub.tell(sub, {"type": "reject", "reason": reason})
     elif sub.role != "presenter":
-        sub.close(POLICY, "too many refused messages")
+        sub.conn.abused("too many refused messages")
 
 
 def answer(live, sub, limits, text):

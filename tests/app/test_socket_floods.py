@@ -25,10 +25,11 @@ def rejects(frames):
             if op == rawws.TEXT and json.loads(p)["type"] == "reject"]
 
 
-@pytest.mark.parametrize("payload", ["x", "{not json", '{"type": "dance"}',
-                                     '{"type": "goto", "slide": 1}'])
-def test_a_flood_of_refused_frames_is_closed_not_answered_one_by_one(app, payload):
-    sock, leftover = open_raw(app)
+@pytest.mark.parametrize("payload, source", [("x", "127.0.2.1"), ("{not json", "127.0.2.2"),
+                                             ('{"type": "dance"}', "127.0.2.3"),
+                                             ('{"type": "goto", "slide": 1}', "127.0.2.4")])
+def test_a_flood_of_refused_frames_is_closed_not_answered_one_by_one(app, payload, source):
+    sock, leftover = open_raw(app, source=source)
     try:
         sock.sendall(rawws.frame(rawws.TEXT, payload) * 300)
         frames, code = read_to_close(sock, leftover)
@@ -39,7 +40,7 @@ def test_a_flood_of_refused_frames_is_closed_not_answered_one_by_one(app, payloa
 
 
 def test_a_burst_of_valid_frames_over_the_rate_is_closed(app):
-    sock, leftover = open_raw(app)
+    sock, leftover = open_raw(app, source="127.0.2.5")
     try:
         sock.sendall(rawws.frame(rawws.TEXT, '{"type": "sync"}') * 500)
         frames, code = read_to_close(sock, leftover)
@@ -51,7 +52,7 @@ def test_a_burst_of_valid_frames_over_the_rate_is_closed(app):
 
 
 def test_a_socket_that_floods_without_reading_is_closed(app):
-    sock, _ = open_raw(app, rcvbuf=4096)
+    sock, _ = open_raw(app, source="127.0.2.6", rcvbuf=4096)
     try:
         sock.settimeout(10)
         with pytest.raises(OSError):  # reset, or refused once the app closed it
@@ -67,10 +68,10 @@ def test_the_app_is_idle_as_soon_as_flooders_leave(app):
     stop = threading.Event()
     sent = [0]
 
-    def flood():
+    def flood(source):
         while not stop.is_set():
             try:
-                sock, _ = open_raw(app)
+                sock, _ = open_raw(app, source=source)
             except OSError:
                 continue
             try:
@@ -82,7 +83,7 @@ def test_the_app_is_idle_as_soon_as_flooders_leave(app):
             finally:
                 sock.close()
 
-    workers = [threading.Thread(target=flood) for _ in range(10)]
+    workers = [threading.Thread(target=flood, args=(f"127.0.3.{i + 1}",)) for i in range(10)]
     for thread in workers:
         thread.start()
     time.sleep(2.0)  # the flood's length, not a synchronisation
@@ -98,3 +99,17 @@ def test_the_app_is_idle_as_soon_as_flooders_leave(app):
             return (await viewer.sync())["type"]
 
     assert asyncio.run(follow()) == "hello"
+
+
+def test_an_address_closed_for_flooding_is_refused_for_a_while(app):
+    sock, leftover = open_raw(app, source="127.0.2.7")
+    try:
+        sock.sendall(JUNK * 300)
+        _, code = read_to_close(sock, leftover)
+    finally:
+        sock.close()
+    assert code == 1008
+    with pytest.raises(ConnectionError, match="429"):
+        open_raw(app, source="127.0.2.7")
+    other, _ = open_raw(app, source="127.0.2.8")  # nobody else is
+    other.close()
