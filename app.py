@@ -34,8 +34,8 @@ CONNECTIONS = 4000  # open HTTP connections in all (kept-alive ones included)
 PAUSED = 2.0  # seconds: a master loop (every second) this late means the whole app was stopped
 PAUSE_GRACE = 10.0  # seconds the worker has to report in after such a pause
 REFUSAL = (b"HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain"
-           b"\r\nRetry-After: 5\r\nContent-Length: 44\r\n\r\n"
-           b"too many open connections from your address\n")
+           b"\r\nRetry-After: 5\r\nContent-Length: 42\r\n\r\n"
+           b"too many connections or messages from you\n")
 
 
 def bounded_int(low, high):
@@ -164,7 +164,8 @@ class DeckWorker(ThreadWorker):
                                errno.EMFILE, errno.ENFILE):
                 raise
             return
-        if not self.connections.take(peer_of(client_addr)):
+        peer = peer_of(client_addr)
+        if self.benched(peer) or not self.connections.take(peer):
             refuse(client_sock)
             return
         self.nr_conns += 1
@@ -172,6 +173,12 @@ class DeckWorker(ThreadWorker):
         conn = CountedConn(self.cfg, client_sock, client_addr, listener.getsockname(),
                            self.connections)
         self.enqueue_req(conn)
+
+    def benched(self, peer):
+        """An address whose WebSocket was closed for flooding is refused at once, for a while
+        (--flood-bench): its reconnects then cost no request parsing at all."""
+        live = self.wsgi.extensions.get("live") if self.wsgi is not None else None
+        return live is not None and live.websockets.benched_for(peer) > 0
 
     def handle(self, conn):
         """Serve one request with a deadline on its head (cleared by pre_request)."""

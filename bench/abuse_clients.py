@@ -117,6 +117,7 @@ class Follower(asyncio.Protocol):
     def __init__(self):
         self.frames = rawws.Frames()
         self.slides = {}  # slide -> receipt time.time()
+        self.stamps = {}  # slide -> the app's `at` (time.time() when it broadcast)
         self.hello = asyncio.get_running_loop().create_future()
         self.head = b""
         self.transport = None
@@ -142,6 +143,8 @@ class Follower(asyncio.Protocol):
             elif opcode == rawws.TEXT and b'"type":"slide"' in payload[:40]:
                 slide = int(re.search(rb'"slide":(\d+)', payload).group(1))
                 self.slides.setdefault(slide, received)
+                at = re.search(rb'"at":([0-9.]+)', payload)
+                self.stamps.setdefault(slide, float(at.group(1)) if at else None)
             elif opcode == rawws.TEXT and not self.hello.done():
                 self.hello.set_result(payload)
 

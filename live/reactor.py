@@ -93,7 +93,10 @@ class Reactor:
         try:
             while self.running:
                 timeout = max(0.0, next_tick - time.monotonic())
-                for key, mask in self.selector.select(timeout):
+                events = self.selector.select(timeout)
+                if len(events) > 1:  # presenters first: a flood must not delay a goto
+                    events.sort(key=lambda event: not (event[0].data and event[0].data.urgent))
+                for key, mask in events:
                     if key.data is None:
                         self.woke()
                     else:
