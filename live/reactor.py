@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 log = logging.getLogger(__name__)
 TICK = 1.0  # seconds between housekeeping passes (pings, stalls, lingering closes)
 LINGER = 2.0  # seconds a closed socket waits for the peer's close before it is cut
+PAUSED = 5.0  # seconds a housekeeping pass came late: the process itself was stopped
 
 
 class Reactor:
@@ -101,8 +102,10 @@ class Reactor:
                         self.woke()
                     else:
                         self.guarded(self.ready, key.data, mask)
-                if time.monotonic() >= next_tick:
-                    self.housekeep(time.monotonic())
+                if (now := time.monotonic()) >= next_tick:
+                    if now - next_tick > PAUSED:
+                        self.resumed(now, now - next_tick + TICK)
+                    self.housekeep(now)
                     next_tick = time.monotonic() + TICK
         except Exception:  # a bug here would freeze every socket: say so loudly
             log.exception("the WebSocket reactor failed")
@@ -180,6 +183,14 @@ class Reactor:
         if self.masks.get(conn) != mask:
             self.masks[conn] = mask
             self.selector.modify(conn.sock, mask, conn)
+
+    def resumed(self, now, pause):
+        """The process was stopped (SIGSTOP, a debugger): nothing moved because we did not
+        run, so no socket is cut for it; every clock starts again now."""
+        log.warning("resumed after a pause of %.0f s: %d WebSockets kept", pause, len(self.conns))
+        for conn in self.conns:
+            conn.since, conn.pong_seen = now, True
+            conn.next_ping = now + self.ping_interval
 
     def housekeep(self, now):
         """Pings, and the end of sockets that are silent, stalled or done lingering. After a
