@@ -18,7 +18,7 @@ from runner.params import ParamError, UnknownDemo
 from live import auth
 from live.ratelimit import Limits
 from live.runs import Busy, NotRunning
-from live.websocket import POLICY, Connection, Refused, handshake, take_socket
+from live.websocket import Connection, Refused, handshake, take_socket
 
 bp = Blueprint("ws", __name__)
 log = logging.getLogger(__name__)
@@ -129,8 +129,8 @@ def check_origin():
 def decline_compression():
     """Decline permessage-deflate, which every browser offers: compressing each frame for each
     socket costs the app CPU in proportion to the room (bench/audience: slide-change p99 over
-    100 ms at 500 followers) and rules out encoding a broadcast once for every socket.
-    simple-websocket builds its handshake from this header, so without it the offer is gone."""
+    100 ms at 500 followers) and rules out encoding a broadcast once for every socket. Our
+    handshake (live/websocket.py) accepts no extension; dropping the header says so twice."""
     request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
 
 
@@ -155,36 +155,53 @@ def socket():
         proto, accept = handshake(request.environ)
     except Refused as exc:
         return exc.reason, exc.status
-    if (benched := live.websockets.benched_for(peer)) > 0:
-        return f"WebSockets from {peer} refused for {benched:.0f} s more: it flooded", 429
-    if not live.websockets.take(peer):
-        return (f"too many WebSockets from {peer} (at most {live.websockets.per_peer}; "
-                "a room behind one NAT needs --max-ws-per-client)"), 429
+    refused = refusal(live, peer)
+    if refused:
+        return refused, 429
     try:
         sock, mode = take_socket(request.environ)
     except Refused as exc:
         live.websockets.give(peer)
         return exc.reason, exc.status
-    config = current_app.config
-    conn = Connection(sock, proto, peer, Limits(config["RATE_LIMITS"]),
-                      out_size=live.hub.queue_size, in_size=config["WS_INBOX"],
-                      max_message=config["WS_MAX_MESSAGE"], urgent=role == "presenter")
     try:
         sock.sendall(accept)  # blocking (a few hundred bytes into an empty buffer)
-    except OSError:
+    except OSError:  # the client is gone already
         sock.close()
         live.websockets.give(peer)
         return TakenOver()
-    sub = live.hub.join(conn, role, live.greeting(role))
-    limits = conn.limits
-    conn.on_message = lambda text: respond(live, sub, limits, text)
-    if role != "presenter" and config["WS_FLOOD_BENCH"]:  # a presenter is never locked out
-        conn.on_abuse = lambda: live.websockets.bench(peer, config["WS_FLOOD_BENCH"])
-    conn.on_close = lambda: live.reactor.defer(left, live, sub, peer)
-    ended = live.reactor.add(conn)
+    ended = serve(live, connection(live, sock, proto, peer, role), role, peer)
     if mode == "werkzeug":  # the development server closes the socket when we return
         ended.wait()  # blocking
     return TakenOver()
+
+
+def refusal(live, peer):
+    """Why `peer` may not open a WebSocket now (None: it may; counted then)."""
+    if (benched := live.websockets.benched_for(peer)) > 0:
+        return f"WebSockets from {peer} refused for {benched:.0f} s more: it flooded"
+    if not live.websockets.take(peer):
+        return (f"too many WebSockets from {peer} (at most {live.websockets.per_peer}; "
+                "a room behind one NAT needs --max-ws-per-client)")
+    return None
+
+
+def connection(live, sock, proto, peer, role):
+    config = current_app.config
+    return Connection(sock, proto, peer, Limits(config["RATE_LIMITS"]),
+                      out_size=live.hub.queue_size, in_size=config["WS_INBOX"],
+                      max_message=config["WS_MAX_MESSAGE"], urgent=role == "presenter")
+
+
+def serve(live, conn, role, peer):
+    """Subscribe the connection, wire its handlers and hand it to the reactor; returns the
+    event set when it has ended."""
+    sub = live.hub.join(conn, role, live.greeting(role))
+    bench = current_app.config["WS_FLOOD_BENCH"]
+    conn.on_message = lambda text: respond(live, sub, conn.limits, text)
+    if role != "presenter" and bench:  # a presenter is never locked out
+        conn.on_abuse = lambda: live.websockets.bench(peer, bench)
+    conn.on_close = lambda: live.reactor.defer(left, live, sub, peer)
+    return live.reactor.add(conn)
 
 
 def left(live, sub, peer):
