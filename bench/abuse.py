@@ -18,7 +18,6 @@ otherwise measure their own CPU, not the app's (an attacker brings its own machi
 """
 import argparse
 import asyncio
-import multiprocessing
 import os
 import signal
 import sys
@@ -27,8 +26,9 @@ import time
 
 import requests
 
-from bench.abuse_clients import (ATTACKER, VISITOR, Attack, follower_address, goto, load_deck,
-                                 open_follower)
+from bench.abuse_clients import (ATTACKER, VISITOR, finish_attack, follower_address, goto,
+                                 held_from, load_deck, open_follower, start_attack, threads_of,
+                                 worker_of)
 from bench.app_process import AppProcess
 from bench.audience_app import cpu_seconds, descendants, load_average, parents
 from bench.audience_report import percentile
@@ -37,59 +37,6 @@ from bench import rawws
 TOKEN = "bench-abuse-token-5d2e"
 IDLE = 0.10  # share of one core below which the app counts as idle
 LOOPBACK_ALIASES = 1000  # addresses 127.0.1.x ... available to followers
-
-
-def attack(url, count, kind, seconds, payload, results):
-    """An attacker process: nice 10, its own event loop; puts its counters when done."""
-    os.nice(10)
-    attacker = Attack(url, count, kind, payload)
-    asyncio.run(attacker.run(time.monotonic() + seconds))
-    results.put({"kind": kind, "opened": attacker.opened, "refused": attacker.refused,
-                 "frames": attacker.frames})
-
-
-def start_attack(url, count, kind, seconds, payload=b""):
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    process = context.Process(target=attack, args=(url, count, kind, seconds, payload, results),
-                              name=f"attack-{kind}")
-    process.start()
-    return process, results
-
-
-def finish_attack(process, results, deadline=60):
-    try:
-        found = results.get(timeout=deadline)
-    except Exception:  # the queue's Empty: it did not report
-        found = {}
-    process.join(10)
-    if process.is_alive():
-        process.kill()
-        process.join()
-    return found
-
-
-def held_from(port, address):
-    """Established connections from `address` to the app's `port` (/proc/net/tcp)."""
-    wanted = "%08X" % int.from_bytes(bytes(map(int, address.split("."))), "little")
-    count = 0
-    with open("/proc/net/tcp") as table:
-        next(table)
-        for line in table:
-            fields = line.split()
-            local, remote = fields[1].split(":"), fields[2].split(":")
-            count += (fields[3] == "01" and int(local[1], 16) == port and remote[0] == wanted)
-    return count
-
-
-def worker_of(app):
-    workers = [pid for pid, parent in parents().items() if parent == app.pid]
-    return workers[0] if workers else None
-
-
-def threads_of(pid):
-    with open(f"/proc/{pid}/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
 
 
 def presenter_cookie(app):

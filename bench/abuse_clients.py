@@ -2,6 +2,8 @@
 reconnect whenever the app cuts them, followers that each have an address of their own
 (127.0.1.x, as phones in a room do), and a fresh visitor that loads the deck and follows."""
 import asyncio
+import multiprocessing
+import os
 import re
 import time
 from urllib.parse import urlsplit
@@ -9,6 +11,7 @@ from urllib.parse import urlsplit
 import requests
 
 from bench import rawws
+from bench.audience_app import parents
 
 ATTACKER = "127.0.0.2"
 VISITOR = "127.0.0.1"
@@ -179,3 +182,58 @@ def load_deck(url, timeout=10.0):
         for path in ASSET.findall(page.text):
             session.get(f"{url}{path}", timeout=timeout).raise_for_status()
     return time.monotonic() - started
+
+
+# -- attackers in a process of their own, and what the app holds -------------------------
+
+def attack(url, count, kind, seconds, payload, results):
+    """An attacker process: nice 10, its own event loop; puts its counters when done."""
+    os.nice(10)
+    attacker = Attack(url, count, kind, payload)
+    asyncio.run(attacker.run(time.monotonic() + seconds))
+    results.put({"kind": kind, "opened": attacker.opened, "refused": attacker.refused,
+                 "frames": attacker.frames})
+
+
+def start_attack(url, count, kind, seconds, payload=b""):
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=attack, args=(url, count, kind, seconds, payload, results),
+                              name=f"attack-{kind}")
+    process.start()
+    return process, results
+
+
+def finish_attack(process, results, deadline=60):
+    try:
+        found = results.get(timeout=deadline)
+    except Exception:  # the queue's Empty: it did not report
+        found = {}
+    process.join(10)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    return found
+
+
+def held_from(port, address):
+    """Established connections from `address` to the app's `port` (/proc/net/tcp)."""
+    wanted = "%08X" % int.from_bytes(bytes(map(int, address.split("."))), "little")
+    count = 0
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            local, remote = fields[1].split(":"), fields[2].split(":")
+            count += (fields[3] == "01" and int(local[1], 16) == port and remote[0] == wanted)
+    return count
+
+
+def worker_of(app):
+    workers = [pid for pid, parent in parents().items() if parent == app.pid]
+    return workers[0] if workers else None
+
+
+def threads_of(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
