@@ -56,15 +56,17 @@ class Reactor:
 
     def poke(self, conn):
         """Something to do for `conn`: one wake-up byte however many pokes come before it."""
-        with self.lock:
+        with self.lock:  # the pipe is closed under this lock too: never a write to a stale fd
+            if not self.running:
+                return
             self.dirty.add(conn)
             if self.woken:
                 return
             self.woken = True
-        try:
-            os.write(self.wake_w, b"\0")
-        except BlockingIOError:
-            pass  # a wake-up is pending anyway
+            try:
+                os.write(self.wake_w, b"\0")
+            except BlockingIOError:
+                pass  # a wake-up is pending anyway
 
     def handle(self, conn):
         """Drain `conn`'s inbox in a handler thread."""
@@ -78,11 +80,13 @@ class Reactor:
 
     def stop(self):
         """Close every socket and end the thread (the app is stopping)."""
-        self.running = False
-        try:
-            os.write(self.wake_w, b"\0")
-        except OSError:
-            pass
+        with self.lock:
+            if self.running:
+                self.running = False
+                try:
+                    os.write(self.wake_w, b"\0")
+                except OSError:
+                    pass
         self.thread.join(5)  # blocking
         for pool in self.pools.values():
             pool.shutdown(wait=False, cancel_futures=True)
@@ -114,8 +118,10 @@ class Reactor:
             for conn in list(self.conns):
                 self.finish(conn)
             self.selector.close()
-            os.close(self.wake_r)
-            os.close(self.wake_w)
+            with self.lock:
+                self.running = False
+                os.close(self.wake_r)
+                os.close(self.wake_w)
 
     def woke(self):
         try:
