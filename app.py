@@ -75,8 +75,8 @@ def parse_args(argv=None):
                         help="open WebSockets per client address (0: no cap; behind one NAT "
                              "give at least the number of phones)")
     parser.add_argument("--flood-bench", type=bounded_int(0, 3600), default=10,
-                        help="seconds an address whose WebSocket was closed for flooding may "
-                             "not open another (0: never refused)")
+                        help="seconds an address whose WebSocket was closed for flooding is "
+                             "refused new connections (0: never; presenters never)")
     parser.add_argument("--header-timeout", type=bounded_int(1, 300), default=10,
                         help="seconds a client has to send a request's head")
     parser.add_argument("--ws-ping-interval", type=bounded_int(1, 600), default=25,
