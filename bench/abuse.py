@@ -26,7 +26,7 @@ import time
 
 import requests
 
-from bench.abuse_clients import (ATTACKER, VISITOR, finish_attack, follower_address, goto,
+from bench.abuse_clients import (ATTACKER, VISITOR, browser_probe, finish_attack, follower_address, goto,
                                  held_from, load_deck, open_follower, start_attack, threads_of,
                                  worker_of)
 from bench.app_process import AppProcess
@@ -37,6 +37,18 @@ from bench import rawws
 TOKEN = "bench-abuse-token-5d2e"
 IDLE = 0.10  # share of one core below which the app counts as idle
 LOOPBACK_ALIASES = 1000  # addresses 127.0.1.x ... available to followers
+
+
+async def chromium(app, presenter, slide):
+    """browser_probe in a thread; the presenter's goto sent from this loop."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.to_thread(
+            browser_probe, app.url, lambda k: loop.call_soon_threadsafe(goto, presenter, k),
+            slide)
+    except Exception as exc:  # Playwright's TimeoutError among others: report it, go on
+        print(f"browser probe failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None, None
 
 
 def presenter_cookie(app):
@@ -59,10 +71,11 @@ async def follow_times(people, slide, sent, deadline=10.0):
 # -- scenarios ------------------------------------------------------------------------------
 
 async def connections(app, args):
-    seconds = args.ramp + 10.0  # the ramp, then three probes
+    seconds = args.ramp + (25.0 if args.browser else 10.0)  # the ramp, then the probes
+    presenter = await open_follower(app.url, VISITOR, presenter_cookie(app))
+    quiet = await chromium(app, presenter, 2) if args.browser else None  # before the attack
     half = start_attack(app.url, args.half_open, "half-open", seconds)
     idle = start_attack(app.url, args.idle_ws, "idle-ws", seconds)
-    presenter = await open_follower(app.url, VISITOR, presenter_cookie(app))
     await asyncio.sleep(args.ramp)  # the attack ramps up and reaches its steady state
     worker = worker_of(app)
     probes, threads = [], threads_of(worker)
@@ -81,11 +94,18 @@ async def connections(app, args):
             probes.append((None, None))
             print(f"probe failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         await asyncio.sleep(1.0)  # probes spaced out during the attack
+    browser = await chromium(app, presenter, 3) if args.browser else None
     counts = [await asyncio.to_thread(finish_attack, *half),
               await asyncio.to_thread(finish_attack, *idle)]
     totals = [t for _, t in probes]
     worst = None if None in totals else max(totals)
-    return [
+    rows = [] if browser is None else [
+        ("connections", "fresh Chromium before the attack: ready and connected / following, s",
+         " / ".join("failed" if t is None else f"{t:.2f}" for t in quiet), ""),
+        ("connections", "fresh Chromium during the attack: ready and connected / following, s",
+         " / ".join("failed" if t is None else f"{t:.2f}" for t in browser),
+         goal(browser[1] is not None and browser[1] <= 3.0, "≤ 3 s"))]
+    return rows + [
         ("connections", "attack: half-open / idle WebSockets from 127.0.0.2 (opened, cut)",
          f"{args.half_open} ({counts[0].get('opened')}, {counts[0].get('refused')}) / "
          f"{args.idle_ws} ({counts[1].get('opened')}, {counts[1].get('refused')})", ""),
@@ -233,6 +253,8 @@ def parse_args(argv=None):
     parser.add_argument("--scenario", default="all", choices=["all", *SCENARIOS])
     parser.add_argument("--half-open", type=int, default=2000)
     parser.add_argument("--idle-ws", type=int, default=1000)
+    parser.add_argument("--browser", action="store_true",
+                        help="connections: also a fresh headless Chromium (Debian's)")
     parser.add_argument("--ramp", type=float, default=8.0,
                         help="seconds of attack before the visitor comes")
     parser.add_argument("--flooders", type=int, default=10)

@@ -237,3 +237,36 @@ def worker_of(app):
 def threads_of(pid):
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+
+
+# -- a fresh browser (optional: --browser) --------------------------------------------------
+
+SLIDES = ".remark-slides-area > .remark-slide-container"
+READY = "body[data-ready='true'][data-conn='open']"
+
+
+def browser_probe(url, move, slide, timeout_ms=15_000):
+    """A fresh headless Chromium opens the audience page: (seconds until ready and connected,
+    seconds until it shows `slide`, which `move(slide)` asks the presenter for once ready)."""
+    import sys
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from headless import launch  # the tests' Chromium flags: one place
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_context().new_page()
+            started = time.monotonic()
+            page.goto(f"{url}/")
+            page.wait_for_selector(READY, state="attached", timeout=timeout_ms)
+            ready = time.monotonic() - started
+            move(slide)
+            page.wait_for_function(
+                f"k => document.querySelectorAll('{SLIDES}')[k]"
+                ".classList.contains('remark-visible')", arg=slide, timeout=timeout_ms)
+            return ready, time.monotonic() - started
+        finally:
+            browser.close()
