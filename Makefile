@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup run test bench browser clean
+.PHONY: setup run test bench browser clean handout
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -17,17 +17,21 @@ $(VENV)/.installed: requirements.txt
 
 # Front-end libraries come from npm (package-lock.json), never from a CDN.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 browser:
-	@scripts/ensure-chromium.sh
+	@scripts/ensure-browsers.sh
 
 run: setup
 	$(PY) app.py $(ARGS)
 
 test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The handout of the talk as presented (instance/ by default): index.html, the PDF, traces.
+handout: setup browser
+	$(PY) app.py export $(ARGS)
 
 bench: setup
 	$(PY) -m bench.fidelity

@@ -29,10 +29,10 @@ import requests
 from bench.abuse_clients import (ATTACKER, VISITOR, browser_probe, finish_attack, follower_address, goto,
                                  held_from, load_deck, open_follower, start_attack, threads_of,
                                  worker_of)
-from bench.app_process import AppProcess
+from harness.app_process import AppProcess
 from bench.audience_app import cpu_seconds, descendants, load_average, parents
 from bench.audience_report import percentile
-from bench import rawws
+from harness import rawws
 
 TOKEN = "bench-abuse-token-5d2e"
 IDLE = 0.10  # share of one core below which the app counts as idle

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bench import rawws
+from harness import rawws
 from bench.audience_app import parents
 
 ATTACKER = "127.0.0.2"

@@ -1,7 +1,7 @@
 """Audience followers for bench/audience.py: many /ws sockets in one asyncio loop (one process
 of several), each recording every broadcast it receives (seq, `at`, receipt time).
 
-Each follower is a bare asyncio Protocol over bench/rawws.py (a handshake, a frame splitter,
+Each follower is a bare asyncio Protocol over harness/rawws.py (a handshake, a frame splitter,
 json.loads of each text frame and nothing else): a thousand of them cost a fraction of what the
 app spends on them, so the figures are the app's (aiohttp's client cost more than the app).
 
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bench import rawws
+from harness import rawws
 from bench.audience_app import raise_file_limit
 
 HANDSHAKES_AT_ONCE = 50  # concurrent opening handshakes per process

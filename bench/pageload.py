@@ -9,16 +9,13 @@ makes is recorded: any to another host is counted. Prints a table; goal (issue 3
 import argparse
 import statistics
 import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 from playwright.sync_api import sync_playwright
 
 from bench.audience_app import AppServer
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from headless import launch  # noqa: E402  (the tests' Chromium flags: one place)
+from harness.headless import launch  # the tests' Chromium flags: one place
 
 # Runs before the page's own scripts: note the moment remark has shown a slide and ours are ready.
 MARK_READY = """

@@ -8,7 +8,7 @@ import time
 from urllib.parse import urlencode, urlsplit
 
 
-def bounded(kind, low, high=None):
+def bounded(kind, low, high):
     """An argparse type: a `kind` number in [low, high], or a one-line
     reason."""
     def convert(text):
@@ -17,9 +17,8 @@ def bounded(kind, low, high=None):
         except ValueError:
             reason = f"expected a number, got {text!r}"
             raise argparse.ArgumentTypeError(reason) from None
-        if not (low <= value and (high is None or value <= high)):  # NaN too
-            upper = "" if high is None else f" and at most {high}"
-            reason = f"must be {low} or more{upper}, got {text!r}"
+        if not low <= value <= high:  # NaN too
+            reason = f"must be between {low:g} and {high:g}, got {text!r}"
             raise argparse.ArgumentTypeError(reason)
         return value
     return convert
@@ -33,19 +32,28 @@ def http_url(text):
     return text
 
 
+# The ranges of runner/params.py PARAMS (a learner's client never imports the engine; a test
+# checks that the two agree).
+N, DELAY, CONCURRENCY, FAIL = (1, 10_000), (0, 30), (1, 1000), (0, 10_000)
+
+
 def parse(argv=None):
     """The client's options; a bad value exits 2 with a one-line reason."""
     parser = argparse.ArgumentParser(description="n timed requests.")
-    parser.add_argument("--n", type=bounded(int, 1), default=3,
+    parser.add_argument("--n", type=bounded(int, *N), default=3,
                         help="requests to send")
     parser.add_argument("--url", type=http_url,
                         default="http://127.0.0.1:8000/")
-    parser.add_argument("--delay", type=bounded(float, 0, 30),
-                        help="seconds the server sleeps")
-    parser.add_argument("--concurrency", type=bounded(int, 1), default=3,
-                        help="client bound k")
-    parser.add_argument("--fail", type=bounded(int, 0), default=0,
+    parser.add_argument("--delay", type=bounded(float, *DELAY),
+                        help="seconds the server sleeps (default: its own)")
+    parser.add_argument("--concurrency", type=bounded(int, *CONCURRENCY),
+                        default=3, help="client bound k")
+    parser.add_argument("--fail", type=bounded(int, *FAIL), default=0,
                         help="how many URLs answer 500")
+    parser.add_argument("--client-timeout", type=bounded(float, 0.1, 60),
+                        default=2.0, help="the client's own limit (seconds)")
+    parser.add_argument("--rate", type=bounded(float, 0, 1000), default=0,
+                        help="requests per second to send (0: no pace)")
     args = parser.parse_args(argv)
     if args.fail > args.n:
         parser.error(f"--fail must be between 0 and --n ({args.n})")
@@ -53,28 +61,32 @@ def parse(argv=None):
 
 
 def build_urls(url, n, delay=None, fail=0):
-    """n URLs for the slow server; the last `fail` of them ask for a 500."""
+    """n URLs for the slow server; the last `fail` of them ask for a 500,
+    at once (a failure that comes early shows what happens to the others)."""
     def one(i):
         query = {} if delay is None else {"delay": f"{delay:g}"}
         if i >= n - fail:
-            query["status"] = 500
+            query.update(delay=0, status=500)
         sep = "&" if urlsplit(url).query else "?"
         return url + sep + urlencode(query) if query else url
     return [one(i) for i in range(n)]
 
 
-def call(fetch_all, urls, limit):
-    """fetch_all(urls), or fetch_all(urls, limit) for the bounded ones."""
-    if fetch_all.__code__.co_argcount == 2:
-        return fetch_all(urls, limit)
-    return fetch_all(urls)
+def call(fetch_all, urls, limit, timeout=2.0, rate=0):
+    """fetch_all(urls), plus the `limit`, `timeout` or `rate` it asks for
+    by name (the bounded, timed and paced clients)."""
+    code = fetch_all.__code__
+    asks = code.co_varnames[1:code.co_argcount]
+    given = {"limit": limit, "timeout": timeout, "rate": rate}
+    return fetch_all(urls, **{name: given[name] for name in asks})
 
 
 def main(fetch_all, argv=None):
     args = parse(argv)
     urls = build_urls(args.url, args.n, args.delay, args.fail)
     start = time.perf_counter()
-    results = call(fetch_all, urls, args.concurrency)
+    results = call(fetch_all, urls, args.concurrency, args.client_timeout,
+                   args.rate)
     total = time.perf_counter() - start
     for text in results:
         print(text)

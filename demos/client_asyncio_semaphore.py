@@ -1,4 +1,5 @@
-"""asyncio + aiohttp with a Semaphore: at most `limit` requests in flight."""
+"""asyncio + aiohttp with a Semaphore: at most `limit` requests in flight,
+over one shared ClientSession."""
 import asyncio
 
 import aiohttp
@@ -6,22 +7,22 @@ import aiohttp
 from demos.cli import main
 
 
-async def fetch(url):
-    async with aiohttp.ClientSession() as session:
-        async with session.get(url) as response:  # waits; other tasks run
-            response.raise_for_status()
-            return await response.text()
+async def fetch(session, url):
+    async with session.get(url) as response:  # waits; other tasks run
+        response.raise_for_status()
+        return await response.text()
 
 
-async def bounded_fetch(semaphore, url):
+async def bounded_fetch(semaphore, session, url):
     async with semaphore:  # waits while `limit` requests are in flight
-        return await fetch(url)
+        return await fetch(session, url)
 
 
 async def fetch_each(urls, limit):
     semaphore = asyncio.Semaphore(limit)
-    tasks = (bounded_fetch(semaphore, url) for url in urls)
-    return await asyncio.gather(*tasks)
+    async with aiohttp.ClientSession() as session:
+        coros = (bounded_fetch(semaphore, session, url) for url in urls)
+        return await asyncio.gather(*coros)
 
 
 def fetch_all(urls, limit):

@@ -1,5 +1,5 @@
 """A pool of `limit` threads takes the requests in turn; futures hold the
-results."""
+results. Each request gives up after `timeout` seconds without data."""
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -7,15 +7,16 @@ import requests
 from demos.cli import main
 
 
-def fetch(url):
-    response = requests.get(url)  # blocking, but only this worker waits
+def fetch(url, timeout):
+    # blocking, but only this worker waits, and at most `timeout` per read
+    response = requests.get(url, timeout=timeout)
     response.raise_for_status()
     return response.text
 
 
-def fetch_all(urls, limit):
+def fetch_all(urls, limit, timeout):
     with ThreadPoolExecutor(max_workers=limit) as pool:
-        futures = [pool.submit(fetch, url) for url in urls]
+        futures = [pool.submit(fetch, url, timeout) for url in urls]
         # blocking; result() re-raises a worker's exception here
         return [future.result() for future in futures]
 

@@ -2,7 +2,7 @@
 
     python -m demos.cpu_threads --n 4 --concurrency 2 --delay 0.5
 
-`delay`: seconds one task takes on one core (see runner/calibrate.py).
+`delay`: seconds one task takes on one core (see demos/calibrate.py).
 """
 import argparse
 import time
@@ -18,7 +18,8 @@ def work(size):
     return total
 
 
-def main(work_all, argv=None):
+def parse(argv=None):
+    """The CPU demos' options (ranges of runner/params.py PARAMS, checked by a test)."""
     parser = argparse.ArgumentParser(description="CPU work over k workers.")
     parser.add_argument("--n", type=bounded(int, 1, 10_000), default=4,
                         help="tasks")
@@ -26,8 +27,12 @@ def main(work_all, argv=None):
                         default=2, help="workers k")
     parser.add_argument("--delay", type=bounded(float, 0, 30), default=0.5,
                         help="seconds one task takes on one core")
-    args = parser.parse_args(argv)
-    from runner.calibrate import size_for  # a measurement, not the lesson
+    return parser.parse_args(argv)
+
+
+def main(work_all, argv=None):
+    args = parse(argv)
+    from demos.calibrate import size_for  # a measurement, not the lesson
     sizes = [size_for(args.delay)] * args.n
     start = time.perf_counter()
     results = work_all(sizes, args.concurrency)

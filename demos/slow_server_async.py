@@ -1,7 +1,7 @@
 """The same slow web API on asyncio (aiohttp.web): one process holds
 thousands of sleeping requests.
 
-    python -m demos.slow_server_async --port 8001
+    python -m demos.slow_server_async --port 8001 [--rate 5]
 
 Same contract as demos/slow_server.py. A sleeping request costs a
 coroutine, not a worker, so nothing caps how many are served at once.
@@ -9,6 +9,7 @@ coroutine, not a worker, so nothing caps how many are served at once.
 import argparse
 import asyncio
 import gc
+import math
 import os
 import resource
 import socket
@@ -17,7 +18,7 @@ from http import HTTPStatus
 
 from aiohttp import web
 
-from demos.slow_server import read_query
+from demos.slow_server import TokenBucket, is_probe, read_query
 
 # 10,000 clients connect at once: a short accept queue would drop SYNs.
 BACKLOG = 4096
@@ -39,8 +40,28 @@ async def slow(request):
     })
 
 
-def create_app():
-    app = web.Application()
+def rate_limit(rate):
+    """Middleware: beyond `rate` requests per second, 429 with Retry-After
+    (one process: the bucket needs no sharing here)."""
+    bucket = TokenBucket(rate)
+
+    @web.middleware
+    async def limit(request, handler):
+        wait = 0 if is_probe(request.query_string) else bucket.take()
+        if not wait:
+            return await handler(request)
+        start = time.perf_counter()
+        return web.Response(
+            text=f"rate limit: {rate:g} requests per second\n", status=429,
+            headers={"Retry-After": str(math.ceil(wait)),
+                     "X-Worker": f"pid {os.getpid()}",
+                     "X-Server-Start": repr(start),
+                     "X-Server-End": repr(time.perf_counter())})
+    return limit
+
+
+def create_app(rate=0):
+    app = web.Application(middlewares=[rate_limit(rate)] if rate else [])
     app.router.add_get("/", slow)
     return app
 
@@ -65,6 +86,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="The asyncio slow server.")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--fd", type=int, help="an inherited listening socket")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="requests per second it accepts (0: no limit)")
     args = parser.parse_args(argv)
     raise_file_limit()
     # 10,000 sleeping requests are half a million live objects: by default
@@ -74,7 +97,8 @@ def main(argv=None):
     if args.fd is None:
         print("serving on http://%s:%d/" % sock.getsockname()[:2], flush=True)
     # run_app listens again, with its own backlog (128 unless told)
-    web.run_app(create_app(), sock=sock, backlog=BACKLOG, access_log=None,
+    app = create_app(max(args.rate, 0))
+    web.run_app(app, sock=sock, backlog=BACKLOG, access_log=None,
                 shutdown_timeout=1, print=None)
 
 

@@ -5,15 +5,18 @@ Its services (store, hub, slow servers, run manager) live in app.extensions["liv
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from live import auth
 from live.clients import PeerCounts
 from live.hub import Hub
 from live.ratelimit import DEFAULT_LIMITS
 from live.reactor import Reactor
+from live.replay import Recordings, replays
 from live.runs import RunManager
 from live.servers import SlowServers
 from live.store import Store
@@ -44,7 +47,10 @@ class Live:
         self.websockets = PeerCounts(config["MAX_WS_PER_CLIENT"], config["MAX_WEBSOCKETS"])
         self.servers = SlowServers()
         self.runs = RunManager(self.store, self.hub, self.servers, timeout=config["RUN_TIMEOUT"],
-                               default_workers=config["WORKERS"])
+                               default_workers=config["WORKERS"],
+                               pythons={"free-threaded": config["FREE_THREADED_PYTHON"],
+                                        "3.14": config["PYTHON_314"]})
+        self.recordings = Recordings(self.store, config.get("REPLAY_FROM"))
         self.closing = threading.Lock()
         self.closed = False
 
@@ -52,12 +58,26 @@ class Live:
         """hello for a socket of `role`, as a function of the seq it is consistent with."""
         def hello(seq):
             return {"type": "hello", "role": role, "slide": self.store.slide(), "seq": seq,
-                    "active": self.store.active(), "runs": self.store.runs()}
+                    "active": self.store.active(), "runs": self.store.runs(), **self.extras()}
         return hello
+
+    def extras(self):
+        """The state beyond slide and runs: replays on show and whether the handout may be
+        downloaded (`now` lets a late viewer place a replay that is going on)."""
+        return {"replays": replays(self.store), "now": round(time.time(), 6),
+                "handout": {"download": self.store.get_state("handout_download", False)}}
+
+    def publish_state(self, kind, fields, key, update, default):
+        """Broadcast {type: kind, **fields}; keep update(old, stamped message) as state `key`."""
+        def persist(message):
+            value = update(self.store.get_state(key, default), message)
+            self.store.write([self.store.set_state(key, value),
+                              self.store.set_state("seq", message["seq"])])
+        return self.hub.publish({"type": kind, **fields}, persist=persist)
 
     def state(self):
         return self.hub.snapshot(lambda seq: {"slide": self.store.slide(), "seq": seq,
-                                              "active": self.store.active()})
+                                              "active": self.store.active(), **self.extras()})
 
     def goto(self, slide):
         """Move everyone to `slide` (0-based); a goto to where we are changes nothing."""
@@ -75,6 +95,7 @@ class Live:
             self.reactor.stop()
             self.runs.close()
             self.servers.stop_all()
+            self.recordings.close()
             self.store.close()
             self.closed = True
 
@@ -90,7 +111,11 @@ def configure(app, config):
         DATABASE=os.path.join(app.instance_path, "concurrency-live.sqlite3"),
         RUN_TIMEOUT=600.0,  # a ceiling on every run's own `timeout`
         WORKERS=3,  # the slow server's workers when a run does not say
+        FREE_THREADED_PYTHON=None,  # cpu_threads_ft's interpreter (app.py finds or takes one)
+        PYTHON_314=None,  # cpu_interpreters' interpreter (app.py finds one)
         AUDIENCE_URLS=[],
+        REPLAY_FROM=None,  # a rehearsal's database: recorded runs to replay (--replay-from)
+        HANDOUT_DIR=os.path.join(app.instance_path, "handout"),  # the Export button writes here
         QUEUE_SIZE=1024,  # batches waiting for one socket before it is dropped as too slow
         WS_SEND_BUFFER=64 * 1024,  # bytes of kernel send buffer per socket (0: the kernel's)
         RATE_LIMITS=DEFAULT_LIMITS,
@@ -113,17 +138,26 @@ def configure(app, config):
 
 def secure(response):
     """Only this host, for everything (remark sets inline styles, hence style-src)."""
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers.setdefault("Content-Security-Policy", CSP)  # the handout brings its own
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
 def error_json(error):
-    """JSON errors under /api/, HTML elsewhere."""
+    """Errors as one line with the reason: JSON under /api/, plain text elsewhere."""
+    reason = " ".join(str(error.description or error.name).split())
     if request.path.startswith("/api/"):
-        return jsonify(error=error.description or error.name), error.code
-    return error
+        return jsonify(error=reason), error.code
+    return f"{error.code} {error.name}: {reason}\n", error.code, {
+        "Content-Type": "text/plain; charset=utf-8"}
+
+
+def too_many_guesses(error):
+    """429 with the reason, JSON under /api/ like every other error there."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=str(error)), 429
+    return f"429 Too Many Requests: {error}\n", 429, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def create_app(config=None):
@@ -136,13 +170,16 @@ def create_app(config=None):
     configure(app, config)
     app.extensions["live"] = Live(app.config)
     app.after_request(secure)
-    for code in (400, 403, 404, 405, 409, 413, 415, 500):
-        app.register_error_handler(code, error_json)
+    app.register_error_handler(HTTPException, error_json)  # every 4xx (and a 500) in one line
+    app.register_error_handler(auth.TooManyGuesses, too_many_guesses)
 
-    from live import api, deck, ws
+    from live import api, assets, deck, handout, replay, ws
+    assets.init_app(app)  # hashed, precompressed assets; every other text response compressed
     app.register_blueprint(deck.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ws.bp)
+    app.register_blueprint(replay.bp)
+    app.register_blueprint(handout.bp)
     return app
 
 

@@ -4,14 +4,17 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
+from runner import tracefile
 from runner.catalog import DEMOS
 from runner.params import ParamError, UnknownDemo
+from runner.pythons import unavailable
 
 from live import auth
 from live.runs import Busy, NotRunning
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 PANEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
+MAX_ID = 2 ** 63 - 1  # SQLite's largest INTEGER: no run has a bigger id
 
 
 def live():
@@ -22,10 +25,22 @@ def fail(status, reason):
     return jsonify(error=reason), status
 
 
+@bp.before_request
+def refuse_cross_site():
+    """A page of another site, or of another port of this host (same-site for the cookie), may
+    not start or cancel runs with the presenter's cookie."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and auth.cross_site(request):
+        return fail(403, "cross-site request refused: Origin or Sec-Fetch-Site is not this app")
+    return None
+
+
 @bp.get("/demos")
 def demos():
-    """Every demo: id, title, summary, kind, defaults, module (and the parameters it uses)."""
-    return jsonify([demo.as_json() for demo in DEMOS.values()])
+    """Every demo: id, title, summary, kind, defaults, module (and the parameters it uses), and
+    `missing`: why this app cannot run it (an interpreter it needs is not here), or null."""
+    found = live().runs.pythons
+    return jsonify([{**demo.as_json(), "missing": unavailable(demo.python, found.get(demo.python))}
+                    for demo in DEMOS.values()])
 
 
 @bp.post("/runs")
@@ -33,7 +48,10 @@ def start_run():
     """Start a run (presenter): {demo, panel?, n, workers, delay, concurrency, fail?, server?}."""
     if not auth.is_presenter(request):
         return fail(403, "only the presenter can start a run")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # "[[[[..." nested deeper than the parser goes
+        body = None
     if not isinstance(body, dict):
         return fail(400, "the body must be a JSON object")
     params = dict(body)
@@ -72,10 +90,23 @@ def runs():
 @bp.get("/runs/<int:run_id>")
 def run(run_id):
     """One run: summary, spans, errors and the seq of its last event."""
-    found = live().store.run(run_id)
+    found = live().store.run(run_id) if run_id <= MAX_ID else None
     if found is None:
         return fail(404, f"no run {run_id}")
     return jsonify(found)
+
+
+@bp.get("/runs/<int:run_id>/trace.json")
+def run_trace(run_id):
+    """One run in Chrome's Trace Event Format, as a download (docs/TRACING.md)."""
+    found = live().store.run(run_id)
+    if found is None:
+        return fail(404, f"no run {run_id}")
+    trace = tracefile.of_run(found)
+    response = current_app.response_class(tracefile.dumps(trace), mimetype="application/json")
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="run-{run_id}-{found["demo"]}.trace.json"'
+    return response
 
 
 @bp.get("/state")

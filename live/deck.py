@@ -1,9 +1,10 @@
-"""Blueprint: the audience and presenter pages, the deck markdown with its directives expanded
-(speaker notes only for the presenter), and remark itself from node_modules."""
+"""Blueprint: the audience and presenter pages and the deck markdown with its directives expanded
+(speaker notes only for the presenter). Both revalidate (ETag, `no-cache`): a phone that reloads
+gets 304s for them and takes its hashed assets (live/assets.py) from its cache unasked."""
 import re
 
 from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
-                   request, send_from_directory, url_for)
+                   request, url_for)
 
 from live import auth, netinfo
 from live.directives import Context, expand_deck
@@ -41,7 +42,15 @@ def page(role):
     response = make_response(render_template(
         "deck.html", role=role, deck=name, deck_url=url_for("deck.markdown", name=name),
         deck_names=sorted(deck_paths())))
-    response.headers["Cache-Control"] = "no-store"
+    return revalidated(response, private=role == "presenter")
+
+
+def revalidated(response, private=False):
+    """Cached, but asked again every time: an ETag of the content, so an unchanged one is a 304.
+    (flask-compress tags the ETag with the encoding and answers If-None-Match.)"""
+    response.headers["Cache-Control"] = "private, no-cache" if private else "no-cache"
+    response.vary.add("Cookie")
+    response.add_etag()
     return response
 
 
@@ -55,7 +64,7 @@ def audience():
 def presenter():
     """?token=T sets the presenter cookie and redirects; without it the cookie is required."""
     if "token" in request.args:
-        if not auth.check_token(request.args["token"]):
+        if not auth.try_token(request, request.args["token"]):
             abort(403, "wrong presenter token")
         deck = request.args.get("deck")
         target = url_for("deck.presenter", **({"deck": deck} if deck else {}))
@@ -63,7 +72,7 @@ def presenter():
         response.headers["Cache-Control"] = "no-store"
         return auth.set_cookie(response)
     if not auth.is_presenter(request):
-        abort(403, "open the presenter URL printed at start (with its token)")
+        abort(403, "open the presenter link (its file, presenter-url.txt, is named at start)")
     return page("presenter")
 
 
@@ -72,26 +81,19 @@ def audience_url():
     return urls[0] if urls else request.url_root
 
 
-def context():
+def context(deck_dir):
     app = current_app
     return Context(root=app.config["ROOT_DIR"], bench_dir=app.config["BENCH_DIR"],
                    audience_url=audience_url(), params=app.extensions["live"].runs.params,
-                   qr=netinfo.svg_qr)
+                   qr=netinfo.svg_qr, deck_dir=deck_dir)
 
 
 @bp.get("/deck/<name>.md")
 def markdown(name):
     """The deck's markdown, directives expanded; notes stripped unless from the presenter."""
-    source = deck_path(name).read_text(encoding="utf-8")
-    text = expand_deck(source, context(), notes=auth.is_presenter(request))
+    path = deck_path(name)
+    source = path.read_text(encoding="utf-8")
+    text = expand_deck(source, context(path.parent), notes=auth.is_presenter(request))
     response = make_response(text)
     response.headers["Content-Type"] = "text/markdown; charset=utf-8"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/vendor/remark.min.js")
-def remark():
-    """remark.js from the npm package (never from a CDN)."""
-    path = current_app.config["REMARK_JS"]
-    return send_from_directory(path.parent, path.name, mimetype="text/javascript")
+    return revalidated(response, private=auth.is_presenter(request))

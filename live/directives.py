@@ -2,6 +2,7 @@
 
     ![:code](demos/client_threads.py)        the file's source as a fenced python block
     ![:code fetch_all](demos/client_threads.py)   only that top-level def or class
+    ![:code](./examples/mine.py)             a file in a folder beside the deck (its own code)
     ![:demo n=9, concurrency=3](asyncio_semaphore)   a demo panel (p<ordinal> among demos)
     ![:compare]()  ![:audience-url]()  ![:audience-qr]()  ![:bench](scaling)
 
@@ -21,6 +22,8 @@ from runner.params import ParamError, UnknownDemo, clean
 from live.remarkdown import lex, render, without_notes
 
 BENCH_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+CODE_FOLDER = "demos"  # what `![:code]` may show of the project: the slide code, nothing else
+MAX_CODE_BYTES = 256 * 1024
 
 
 class DirectiveError(Exception):
@@ -35,6 +38,7 @@ class Context:
     audience_url: str
     params: Callable  # (demo_id, raw) -> clean params, raising ParamError / UnknownDemo
     qr: Callable  # url -> inline SVG
+    deck_dir: Path = None  # the deck's own folder: `./folder/file` names a file in it
 
 
 def expand_deck(source, context, notes=True):
@@ -67,13 +71,43 @@ def error_box(message):
 
 
 def inside(root, value):
-    """The file `value` names, which must be inside `root`."""
+    """The file `value` names, which must be inside the folder `root`."""
     path = (root / value).resolve()
     if not value or not path.is_relative_to(root.resolve()):
         raise DirectiveError(f"{value!r} is not a file of this project")
     if not path.is_file():
         raise DirectiveError(f"no file {value}")
     return path
+
+
+def code_file(context, value):
+    """The file a `![:code]` may show: under the project's demos/, or `./<folder>/...` beside
+    the deck (in a folder, never the deck's own folder: other decks and their notes live
+    there; nothing hidden)."""
+    if value.startswith("./") and context.deck_dir is not None:
+        parts = Path(value).parts
+        if len(parts) < 2 or any(part.startswith(".") for part in parts):
+            raise DirectiveError(f"{value!r}: name a file in a folder beside the deck, "
+                                 "like ./examples/mine.py")
+        return inside(context.deck_dir, value)
+    path = (context.root / value).resolve()
+    if not value or not path.is_relative_to((context.root / CODE_FOLDER).resolve()):
+        raise DirectiveError(f"{value!r} is not slide code: only files under {CODE_FOLDER}/ "
+                             "(or ./<folder>/ beside the deck) are shown")
+    return inside(context.root, value)
+
+
+def read_text_file(path, label):
+    """The file's text, or a DirectiveError for a binary or huge one (never a 500)."""
+    data = path.read_bytes()
+    if len(data) > MAX_CODE_BYTES:
+        raise DirectiveError(f"{label} is too big to show ({len(data)} bytes)")
+    if b"\0" in data:
+        raise DirectiveError(f"{label} is not a text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DirectiveError(f"{label} is not UTF-8 text") from None
 
 
 def definition(source, name, label):
@@ -94,8 +128,8 @@ def fenced(code, language="python"):
 
 
 def expand_code(token, context, _ordinal):
-    path = inside(context.root, token.value.strip())
-    source = path.read_text(encoding="utf-8")
+    label = token.value.strip()
+    source = read_text_file(code_file(context, label), label)
     name = token.args[0] if token.args and token.args[0] else None
     if name is None:
         return fenced(source)

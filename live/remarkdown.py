@@ -91,16 +91,29 @@ def lex(source, pattern=BLOCK):
 
 
 def without_notes(tokens):
-    """The tokens minus every `???` and what follows it up to the next slide separator."""
+    """The tokens minus every `???` and what follows it up to the next slide separator.
+
+    A separator right after notes may have lost its leading newline to them (`\n???\n` ate it,
+    or a fence, indented code or link definition at the end of the notes ate the newlines
+    before it): remark saw it at the start of what was left, but glued to the text before the
+    notes (`Welcome.---`) it would be no separator at all. So a newline goes back in its place.
+    """
     kept, in_notes = [], False
     for token in tokens:
         if token.kind == "notes":
             in_notes = True
         elif token.kind == "separator":
+            if in_notes and not token.raw.startswith("\n") and not ends_a_line(kept):
+                kept.append(Token("text", "\n"))
             in_notes = False
         if not in_notes:
             kept.append(token)
     return kept
+
+
+def ends_a_line(tokens):
+    """Does the text of `tokens` end with a newline, or is it empty (the deck's start)?"""
+    return not tokens or render(tokens[-1:], lambda token: None).endswith("\n")
 
 
 def render(tokens, expand):

@@ -14,6 +14,7 @@ import time
 
 from runner import serve
 from runner.catalog import DEMOS, validate
+from runner.params import PARAMS
 
 from live.relay import LineReader, Run, parse_line, spawn, tail
 
@@ -21,7 +22,7 @@ KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
 ORPHAN_GRACE = 2.0  # seconds to wait for EOF once the runner exited (a grandchild may hold stdout)
 TIMEOUT_GRACE = 3.0  # the runner enforces --timeout itself; we kill it this much later
 TIMED_OUT = 3  # the runner's exit status for a run that hit its timeout
-FLAGS = ("n", "workers", "delay", "concurrency", "fail", "server")
+FLAGS = tuple(name for name in PARAMS if name != "timeout")  # the limit is ours: `limit`
 log = logging.getLogger(__name__)
 
 
@@ -36,8 +37,9 @@ class NotRunning(Exception):
 class RunManager:
     """Starts, relays and cancels runs of the demo engine's runner."""
 
-    def __init__(self, store, hub, servers, timeout=120.0, default_workers=3):
+    def __init__(self, store, hub, servers, timeout=120.0, default_workers=3, pythons=None):
         self.store, self.hub, self.servers = store, hub, servers
+        self.pythons = {k: v for k, v in (pythons or {}).items() if v}  # need -> interpreter
         self.timeout, self.default_workers = timeout, default_workers
         self.lock = threading.Lock()
         self.active = None
@@ -133,7 +135,9 @@ class RunManager:
             return run.reason
         limit = min(run.params["timeout"], self.timeout)
         with tempfile.TemporaryFile() as stderr:
-            run.attach(spawn(command(run, url, limit), stderr))
+            need = DEMOS[run.demo].python  # another interpreter, if the app has it
+            other = [self.pythons[need]] if need in self.pythons else []
+            run.attach(spawn(command(run, url, limit, *other), stderr))
             code = self.relay(run, limit)
             status = self.status(run, code, limit, tail(stderr))
         if url and status in ("cancelled", "timeout"):
@@ -215,13 +219,16 @@ class RunManager:
 
 
 def needs_url(run):
-    """Client demos talk to our embedded gunicorn, unless they start an asyncio server."""
-    return DEMOS[run.demo].kind == "client" and run.params["server"] == "gunicorn"
+    """Client demos talk to our embedded gunicorn, unless they start an asyncio server or a
+    rate-limited one (the runner starts it, with a full token bucket, for that run alone)."""
+    return (DEMOS[run.demo].kind == "client" and run.params["server"] == "gunicorn"
+            and not run.params["rate"])
 
 
-def command(run, url, limit):
-    """The runner's command line."""
-    argv = [sys.executable, "-m", "runner", run.demo, "--json", "--timeout", f"{limit:g}"]
+def command(run, url, limit, python=sys.executable):
+    """The runner's command line (a demo that needs another interpreter runs under it; without
+    one, the runner itself says what is missing)."""
+    argv = [python, "-m", "runner", run.demo, "--json", "--timeout", f"{limit:g}"]
     for name in FLAGS:
         argv += [f"--{name}", str(run.params[name])]
     return argv + (["--url", url] if url else [])

@@ -120,7 +120,8 @@ class Store:
         return rows[0][0] if rows else None
 
     def run(self, run_id):
-        """A run's summary with its spans, errors and last seq; None if there is no such run."""
+        """A run's summary with its spans, errors, cpu and loop samples and last seq; None if
+        there is no such run."""
         rows = self.read(f"SELECT {SUMMARY} FROM runs WHERE id = ?", (run_id,))
         if not rows:
             return None
@@ -129,6 +130,8 @@ class Store:
         return {**summary(rows[0]),
                 "spans": [e for e in events if e["type"] == "span"],
                 "errors": [e for e in events if e["type"] == "error"],
+                "cpu": [e for e in events if e["type"] == "cpu"],
+                "loop": [e for e in events if e["type"] == "loop"],
                 "last_seq": max((e["seq"] for e in events), default=None)}
 
     def recover(self):

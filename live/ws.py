@@ -5,6 +5,8 @@ one-line reason, and never raises. The route does the handshake, hands the socke
 reactor (no thread is held while a socket is open) and `answer` does each message's action
 with the rate limits.
 """
+import base64
+import binascii
 import json
 import logging
 import re
@@ -118,10 +120,35 @@ def same_origin(req):
     return urlsplit(origin).netloc.lower() == req.host.lower()
 
 
+def header_tokens(headers, name):
+    """A comma-separated header as a set of lower-case tokens."""
+    return {token.strip().lower() for token in headers.get(name, "").split(",")}
+
+
+def handshake_problem(headers):
+    """Why these headers are not a WebSocket upgrade we can answer (RFC 6455 4.2.1), or None:
+    a bad one gets a 400 with the reason, never a traceback from deep in the library."""
+    if "websocket" not in header_tokens(headers, "Upgrade") or \
+            "upgrade" not in header_tokens(headers, "Connection"):
+        return "expected a WebSocket upgrade (Upgrade: websocket, Connection: Upgrade)"
+    if headers.get("Sec-WebSocket-Version", "").strip() != "13":
+        return "Sec-WebSocket-Version must be 13"
+    try:
+        key = base64.b64decode(headers.get("Sec-WebSocket-Key", "").strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 16:
+        return "Sec-WebSocket-Key must be 16 bytes in base64"
+    return None
+
+
 @bp.before_request
 def check_origin():
     if not same_origin(request):
         return "cross-site WebSocket refused: Origin does not match Host", 403
+    problem = handshake_problem(request.headers)
+    if problem:
+        return f"bad WebSocket handshake: {problem}", 400
     decline_compression()
     return None
 
@@ -149,7 +176,10 @@ def socket():
     """One viewer: the handshake here, then the reactor reads and writes its socket, and a
     handler thread does its messages one at a time (hello first)."""
     live = current_app.extensions["live"]
-    role = "presenter" if auth.is_presenter(request) else "audience"
+    try:
+        role = "presenter" if auth.is_presenter(request) else "audience"
+    except auth.TooManyGuesses:  # guessing tokens at the handshake: an audience socket
+        role = "audience"
     peer = request.remote_addr or ""
     try:
         proto, accept = handshake(request.environ)

@@ -44,6 +44,31 @@ def ideal_client_bound(p):
     return rounds(p["n"], min(p["concurrency"], server_slots(p))) * p["delay"]
 
 
+def ideal_deadline(p):
+    # asyncio.timeout: one deadline for the whole call.
+    return min(ideal_server_bound(p), p["client_timeout"])
+
+
+def ideal_read_timeout(p):
+    # requests' timeout= bounds each wait for data: a request lasts at most that.
+    return ideal_client_bound({**p, "delay": min(p["delay"], p["client_timeout"])})
+
+
+def executor_threads():
+    """Threads of the loop's default executor (asyncio.to_thread), as 3.11 sizes it."""
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+def ideal_to_thread(p):
+    return rounds(p["n"], min(executor_threads(), server_slots(p))) * p["delay"]
+
+
+def ideal_paced(p):
+    # The last start is (n - 1)/rate seconds in; it then takes its delay.
+    pace = (p["n"] - 1) / p["rate"] if p["rate"] else 0
+    return pace + p["delay"]
+
+
 def ideal_cpu_processes(p):
     # Limited both by the k workers (each runs its tasks one after another) and by the cores.
     per_worker = math.ceil(p["n"] / p["concurrency"])
@@ -70,6 +95,8 @@ class Demo:
     defaults: dict = field(default_factory=dict)
     #: the parameters this demo reads (a panel shows only these)
     uses: tuple = ("n", "workers", "delay")
+    #: the interpreter it needs: "" (any), "free-threaded" or "3.14" (runner/pythons.py)
+    python: str = ""
 
     def as_json(self):
         """The public description served by the deck app (GET /api/demos): every parameter of
@@ -78,15 +105,15 @@ class Demo:
                   for p in PARAMS.values()]
         return {"id": self.id, "title": self.title, "summary": self.summary, "kind": self.kind,
                 "defaults": dict(self.defaults), "module": self.module, "uses": list(self.uses),
-                "params": params}
+                "python": self.python, "params": params}
 
 
 CLIENT = ("n", "workers", "delay", "fail", "server")
 
 
-def demo(id, title, summary, kind, ideal, uses=CLIENT, **overrides):
+def demo(id, title, summary, kind, ideal, uses=CLIENT, python="", **overrides):
     return Demo(id, f"demos.{overrides.pop('module', id)}", title, summary, kind, ideal,
-                {**DEFAULTS, **overrides}, uses)
+                {**DEFAULTS, **overrides}, uses, python)
 
 
 CLIENT_BOUND = (*CLIENT, "concurrency")
@@ -98,19 +125,49 @@ DEMOS = {d.id: d for d in [
          "client", ideal_sequential, module="client_sync"),
     demo("threads", "A thread per request", "one Thread per request, results through a Queue",
          "client", ideal_server_bound, module="client_threads"),
-    demo("thread_pool", "A pool of threads", "ThreadPoolExecutor(max_workers=k)",
-         "client", ideal_client_bound, CLIENT_BOUND, module="client_thread_pool", n=9),
+    demo("thread_pool", "A pool of threads",
+         "ThreadPoolExecutor(max_workers=k), requests with timeout=",
+         "client", ideal_read_timeout, (*CLIENT_BOUND, "client_timeout"),
+         module="client_thread_pool", n=9),
     demo("asyncio", "asyncio and aiohttp", "aiohttp + gather, one ClientSession per request",
          "client", ideal_server_bound, module="client_asyncio"),
     demo("asyncio_session", "One shared ClientSession",
          "aiohttp + gather over one shared ClientSession (no 100-connection cap)",
          "client", ideal_server_bound, module="client_asyncio_session"),
-    demo("asyncio_semaphore", "A Semaphore bounds the client", "Semaphore(k) around each request",
-         "client", ideal_client_bound, CLIENT_BOUND, module="client_asyncio_semaphore", n=9),
+    demo("asyncio_semaphore", "A Semaphore bounds the client",
+         "Semaphore(k) around each request, one shared session",
+         "client", ideal_client_bound, (*CLIENT_BOUND, "rate"),
+         module="client_asyncio_semaphore", n=9),
+    demo("gather", "gather when one request fails",
+         "aiohttp + gather: the first failure is raised, the other tasks run on",
+         "client", ideal_server_bound, module="client_gather"),
+    demo("taskgroup", "asyncio.TaskGroup",
+         "aiohttp + TaskGroup: a failure cancels the others (ExceptionGroup)",
+         "client", ideal_server_bound, module="client_taskgroup"),
+    demo("asyncio_timeout", "asyncio.timeout",
+         "aiohttp + asyncio.timeout: at the deadline every request is cancelled",
+         "client", ideal_deadline, (*CLIENT, "client_timeout"),
+         module="client_asyncio_timeout"),
+    demo("blocking_in_async", "A blocking call in a coroutine",
+         "requests.get inside async def: the loop stops, n·d", "client", ideal_sequential,
+         module="client_blocking_in_async"),
+    demo("to_thread", "asyncio.to_thread",
+         "the same blocking call through asyncio.to_thread: concurrent again",
+         "client", ideal_to_thread, module="client_to_thread"),
+    demo("paced", "Paced for a rate-limited API",
+         "aiohttp, one request started every 1/rate s: no 429", "client", ideal_paced,
+         (*CLIENT, "rate"), module="client_paced", rate=5.0),
     demo("processes", "A pool of processes", "multiprocessing.Pool(k), chunksize=1",
          "client", ideal_client_bound, CLIENT_BOUND, module="client_processes"),
     demo("cpu_threads", "CPU work on threads", "pure-Python CPU work over k threads: the GIL",
          "cpu", ideal_sequential, CPU, n=4, concurrency=2, delay=0.5),
+    demo("cpu_threads_ft", "CPU work on free-threaded threads",
+         "cpu_threads run by a free-threaded Python (PEP 703/779), where one is present",
+         "cpu", ideal_cpu_processes, CPU, python="free-threaded", module="cpu_threads",
+         n=4, concurrency=2, delay=0.5),
+    demo("cpu_interpreters", "CPU work on subinterpreters",
+         "the same CPU work over k subinterpreters (Python 3.14), where one is present",
+         "cpu", ideal_cpu_processes, CPU, python="3.14", n=4, concurrency=2, delay=0.5),
     demo("cpu_processes", "CPU work on processes", "the same CPU work over k processes",
          "cpu", ideal_cpu_processes, CPU, n=4, concurrency=2, delay=0.5),
     demo("server_sequential", "A server that serves one at a time",

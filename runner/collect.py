@@ -22,11 +22,16 @@ class Collector:
         self.next_i = 0
         self.errors = 0
         self.pid = os.getpid()
+        self.on_child = None  # called with the pid of each child process heard from
 
     def since_t0(self, t):
         return None if t is None or self.t0 is None else round(t - self.t0, 6)
 
     def __call__(self, message):
+        if message["pid"] != self.pid and self.on_child is not None:
+            self.on_child(message["pid"])
+        if message["e"] == "proc":  # a child announced itself (runner.trace.announce)
+            return
         with self.lock:
             if message["e"] == "start":
                 self.numbers[message["k"]] = self.next_i
@@ -38,11 +43,14 @@ class Collector:
         i = self.numbers.pop(m["k"], None)
         who = m["actor"] if m["pid"] == self.pid else f"pid {m['pid']}"
         client = {"client_start": self.since_t0(m["cs"]), "client_end": self.since_t0(m["ce"])}
+        status = m.get("st")  # the HTTP status, when there was a response
         if m["err"] is not None:
             self.errors += 1
-            return {"type": "error", "i": i, "message": m["err"], **client, "actor": who}
+            return {"type": "error", "i": i, "message": m["err"], **client, "actor": who,
+                    "status": status}
         return {"type": "span", "i": i, **client, "server_start": self.since_t0(m["ss"]),
-                "server_end": self.since_t0(m["se"]), "worker": m["w"], "actor": who}
+                "server_end": self.since_t0(m["se"]), "worker": m["w"], "actor": who,
+                "status": status}
 
     def unfinished(self):
         """An error for each request that started but never ended (its worker was killed)."""
@@ -57,9 +65,20 @@ class Collector:
         with self.lock:
             for event in events:
                 self.errors += event["type"] == "error"
-                self.write(event)
+            write_all(self.write, events)
             if last:
                 self.write = lambda event: None
+
+
+def write_all(write, events):
+    """Write events at once where the writer can (one flush: a sampler's batch of lines costs
+    one GIL hand-off, not one per line), else one by one."""
+    many = getattr(write, "many", None)
+    if many is not None:
+        many(events)
+    else:
+        for event in events:
+            write(event)
 
 
 class Receiver:
@@ -98,6 +117,10 @@ class JsonWriter:
         self.stream.write(json.dumps(event) + "\n")
         self.stream.flush()
 
+    def many(self, events):
+        self.stream.write("".join(json.dumps(event) + "\n" for event in events))
+        self.stream.flush()
+
 
 def seconds(value):
     return f"{'-':>7}" if value is None else f"{value:7.3f}"
@@ -121,6 +144,8 @@ class TableWriter:
                     f"{seconds(event['client_end'])}  {event['worker'] or '-':<12} {event['actor']}")
         elif kind == "error":
             line = f"{'-' if event['i'] is None else event['i']:>5}  error: {event['message']}"
+        elif kind != "run_end":  # cpu and loop samples: in the JSON lines and the --trace file
+            return
         else:
             line = f"total {seconds(event['total']).strip()} s, ideal {seconds(event['ideal']).strip()} s".replace("- s", "-")
         self.stream.write(line + "\n")

@@ -12,10 +12,14 @@ EVENTS = {
     "run_start": {},
     "span": {"i": (INT, False), "client_start": (NUM, False), "client_end": (NUM, False),
              "server_start": (NUM, False), "server_end": (NUM, False),
-             "worker": (STR, False), "actor": (STR, False)},
+             "worker": (STR, False), "actor": (STR, False), "status": (INT, False)},
     "error": {"i": (INT, False), "message": (STR, True), "client_start": (NUM, False),
-              "client_end": (NUM, False), "actor": (STR, False)},
+              "client_end": (NUM, False), "actor": (STR, False), "status": (INT, False)},
     "run_end": {"total": (NUM, False), "ideal": (NUM, False)},
+    # runner/sampler.py: one actor's share of a core over [t - dt, t] (busy = CPU s / wall s)
+    "cpu": {"t": (NUM, True), "actor": (STR, True), "busy": (NUM, True), "dt": (NUM, True)},
+    # runner/loopprobe.py: how late the event loop's timer is at t, and requests in flight
+    "loop": {"t": (NUM, True), "lag": (NUM, True), "in_flight": (INT, True)},
 }
 
 

@@ -47,6 +47,12 @@ PARAMS = {p.name: p for p in [
           choices=("gunicorn", "asyncio")),
     Param("timeout", NUMBER, 60.0,
           "the whole run's time limit in seconds; the demo is killed after it", 1.0, 600.0),
+    Param("client_timeout", NUMBER, 2.0,
+          "the client's own time limit in seconds (asyncio.timeout, requests' timeout=)",
+          0.1, 60.0, step=0.1),
+    Param("rate", NUMBER, 0.0,
+          "requests per second the slow server accepts, beyond it 429 (0: unlimited); "
+          "the paced client's pace", 0.0, 1000.0, step=0.5),
 ]}
 
 #: Every parameter with its default; a demo overrides some of them.

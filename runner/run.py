@@ -18,12 +18,13 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from runner import serve, trace
+from runner import pythons, serve, trace, tracefile
 from runner.catalog import DEMOS, validate
 from demos.cli import build_urls, call, http_url
 from runner.collect import Collector, JsonWriter, Receiver, TableWriter
-from runner.calibrate import size_for
+from demos.calibrate import size_for
 from runner.params import DEFAULTS, PARAMS, ParamError, fill
+from runner.sampler import INTERVAL, Sampler, interval_flag
 
 BOOT = Path(__file__).resolve().parent / "_boot"
 SCRIPT_URL = "http://127.0.0.1:8000/"  # where the seeds' scripts look (gunicorn's default)
@@ -41,6 +42,12 @@ def parse(argv):
     parser.add_argument("--url", type=http_url,
                         help="client demos and scripts: use this server instead of starting one")
     parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    parser.add_argument("--trace", type=tracefile.writable, metavar="FILE",
+                        help="also write the run to FILE in Chrome's Trace Event Format "
+                             "(open it in the Perfetto UI: docs/TRACING.md)")
+    parser.add_argument("--sample", type=interval_flag, default=INTERVAL, metavar="SECONDS",
+                        help=f"seconds between CPU and event-loop samples (default {INTERVAL:g}; "
+                             "0: no samples)")
     parser.add_argument("--list", action="store_true", help="list the demos and exit")
     args = parser.parse_args(argv)
     if not args.list and not args.demo:
@@ -87,8 +94,27 @@ class Run:
         self.url, self.script_args = args.url, script_args
         self.server = None
         self.out = private_stdout() if args.json else sys.stdout
-        self.collector = Collector((JsonWriter if args.json else TableWriter)(self.out))
+        self.trace_path, self.sample = args.trace, args.sample
+        write = (JsonWriter if args.json else TableWriter)(self.out)
+        self.recorder = tracefile.Recorder(write) if self.trace_path else None
+        self.collector = Collector(self.recorder or write)
         self.ideal = self.demo.ideal(self.params) if self.demo else None
+        self.sampler = None
+        self.own_threads = []  # the runner's threads, never a lane of the demo's
+
+    def start_sampler(self, receiver):
+        """CPU and loop samples from now on (none with --sample 0)."""
+        if self.sample:
+            self.sampler = Sampler(self.collector, self.sample,
+                                   exclude=[*self.own_threads, receiver.thread]).start()
+            self.collector.on_child = self.sampler.watch
+
+    def stop_sampler(self, total):  # the last samples, none past the run's end
+        if self.sampler:
+            self.sampler.stop(until=self.collector.t0 + total)
+
+    def write_trace(self):  # False, with a line on stderr, if the --trace file failed
+        return self.recorder.save(self.trace_path, self.name, self.params)
 
     def start_server(self):
         """The slow server this run needs, unless --url names one (None for CPU demos)."""
@@ -99,7 +125,8 @@ class Run:
             return None
         if kind == "script":
             return serve.start_gunicorn(self.params["workers"], port=8000)
-        return serve.start_server(self.params["server"], self.params["workers"])
+        return serve.start_server(self.params["server"], self.params["workers"],
+                                  self.params["rate"])
 
     def prepare(self):
         """Import the demo (outside the timed part) and return the call that runs it."""
@@ -118,7 +145,8 @@ class Run:
             "demos.client_threads")  # the socket servers' demo: n concurrent threads
         fail = p["fail"] if self.demo.kind == "client" else 0
         urls = build_urls(self.url, p["n"], p["delay"], fail)
-        return lambda: call(client.fetch_all, urls, p["concurrency"])
+        return lambda: call(client.fetch_all, urls, p["concurrency"], p["client_timeout"],
+                            p["rate"])
 
     def run_script(self):
         sys.argv = [str(self.script), *self.script_args]
@@ -143,6 +171,8 @@ class Run:
         """The run's time is up: say so, kill its children and its server, and leave at once."""
         self.end(None, run_error(f"timed out after {self.params['timeout']:g} s"))
         self.out.flush()
+        if self.trace_path:
+            self.write_trace()
         for child in multiprocessing.active_children():
             child.kill()
         if self.server:
@@ -170,6 +200,7 @@ def trace_children(receiver):
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(BOOT), str(BOOT.parent.parent), os.environ.get("PYTHONPATH")]))
     os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    os.register_at_fork(after_in_child=trace.announce)  # so the sampler watches it at once
 
 
 def execute(run):
@@ -177,7 +208,15 @@ def execute(run):
     done = threading.Event()
     try:
         run.collector.emit({"type": "run_start", "demo": run.name, "params": run.params})
-        threading.Thread(target=watch, args=(run, done), name="watchdog", daemon=True).start()
+        missing = run.demo and pythons.problem(run.demo.python)
+        if missing:  # said on the slide instead of a result this interpreter cannot give
+            run.error(missing)
+            run.ideal = None  # no line to compare with a run that did not happen
+            run.end()
+            return 1
+        watchdog = threading.Thread(target=watch, args=(run, done), name="watchdog", daemon=True)
+        run.own_threads.append(watchdog)
+        watchdog.start()
         with ExitStack() as stack:
             try:
                 run.server = run.start_server()
@@ -210,6 +249,7 @@ def timed(run):
     trace.use_sink(run.collector)
     trace.install_hooks()
     run.collector.t0 = time.perf_counter()
+    run.start_sampler(receiver)
     try:
         job()
     except Exception as error:
@@ -219,6 +259,7 @@ def timed(run):
         raise
     finally:
         total = time.perf_counter() - run.collector.t0
+        run.stop_sampler(total)
         receiver.drain()
         run.collector.emit(*run.collector.unfinished())
         run.end(total)
@@ -257,6 +298,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         status = 130
     run.out.flush()
+    if run.trace_path and not run.write_trace():
+        status = status or 1
     exit_now_if_stuck(status)
     return status
 

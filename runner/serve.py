@@ -119,10 +119,11 @@ def wait_until_answering(server, deadline):
 
 
 def answers(port, delay=0):
-    """The X-Worker that served a probe, or None if the server does not answer (yet)."""
+    """The X-Worker that served a probe, or None if the server does not answer (yet). Probes
+    say so (probe=1): a rate-limited server does not count them against its limit."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
-        conn.request("GET", f"/?delay={delay}")
+        conn.request("GET", f"/?delay={delay}&probe=1")
         response = conn.getresponse()
         return response.getheader("X-Worker", "?") if response.status == 200 else None
     except OSError:
@@ -149,20 +150,26 @@ def tail(server, limit=400):
     return text[-limit:].replace("\n", " | ") or "(no output)"
 
 
-def start_gunicorn(workers=3, app="demos.slow_server:app", port=0, deadline=15.0):
-    """Real gunicorn with `workers` sync workers serving `app` on loopback (port 0: a free one)."""
+def start_gunicorn(workers=3, app="demos.slow_server:app", port=0, deadline=15.0, rate=0):
+    """Real gunicorn with `workers` sync workers serving `app` on loopback (port 0: a free one).
+    With a `rate` (requests per second) it serves the rate-limited app, preloaded so that its
+    one token bucket is shared by every worker (demos/slow_server.py)."""
+    limited = ["--preload", f"demos.slow_server:create_app(rate={float(rate)!r})"]
     with loopback_socket(port) as sock:
         command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                    "--worker-class", "sync", "--bind", f"fd://{sock.fileno()}",
                    "--no-control-socket", "--timeout", str(MAX_DELAY + 30),
-                   "--graceful-timeout", "1", "--log-level", "warning", app]
-        return launch(f"gunicorn -w {workers}", command, sock, deadline, workers)
+                   "--graceful-timeout", "1", "--log-level", "warning",
+                   *(limited if rate else [app])]
+        name = f"gunicorn -w {workers}" + (f" rate {rate:g}/s" if rate else "")
+        return launch(name, command, sock, deadline, workers)
 
 
-def start_asyncio_server(deadline=15.0):
+def start_asyncio_server(deadline=15.0, rate=0):
     """The asyncio slow server (demos/slow_server_async.py) on a free loopback port."""
     with loopback_socket() as sock:
-        command = [sys.executable, "-m", "demos.slow_server_async", "--fd", str(sock.fileno())]
+        command = [sys.executable, "-m", "demos.slow_server_async", "--fd", str(sock.fileno()),
+                   "--rate", repr(float(rate))]
         return launch("asyncio server", command, sock, deadline)
 
 
@@ -174,6 +181,9 @@ def start_socket_server(module, workers=3, deadline=15.0):
         return launch(module, command, sock, deadline)
 
 
-def start_server(kind="gunicorn", workers=3):
-    """The slow server the runner starts: `kind` is "gunicorn" or "asyncio"."""
-    return start_asyncio_server() if kind == "asyncio" else start_gunicorn(workers)
+def start_server(kind="gunicorn", workers=3, rate=0):
+    """The slow server the runner starts: `kind` is "gunicorn" or "asyncio"; `rate` > 0 makes it
+    a rate-limited API (429 beyond `rate` requests per second)."""
+    if kind == "asyncio":
+        return start_asyncio_server(rate=rate)
+    return start_gunicorn(workers, rate=rate)

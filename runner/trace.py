@@ -15,9 +15,13 @@ import sys
 import threading
 import time
 
+from runner import loopprobe
+
 ENV_SOCKET = "RUNNER_TRACE_SOCKET"
 
 _keys = itertools.count()
+_flying = [0]  # requests begun and not ended, under _flying_lock
+_flying_lock = threading.Lock()
 _sink = None
 _sink_pid = None
 _sink_lock = threading.Lock()
@@ -54,6 +58,39 @@ def send(message):
         _sink(message)
 
 
+def in_flight():
+    """Requests (or tasks) of this process that began and have not ended yet."""
+    return _flying[0]
+
+
+def count_flying(step):
+    with _flying_lock:
+        _flying[0] += step
+
+
+def forget_flying():
+    """In a forked child: the parent's requests are not ours, and its lock may have been held."""
+    global _flying_lock
+    _flying[0], _flying_lock = 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=forget_flying)
+
+
+def announce():
+    """A child tells the runner its pid (after a fork, or at start-up): one datagram on a socket
+    of its own (a lock held in the parent at fork time must not be needed here)."""
+    address = os.environ.get(ENV_SOCKET)
+    if not address:
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.sendto(json.dumps({"e": "proc", "pid": os.getpid()}).encode(),
+                        address.replace("@", "\0", 1) if address.startswith("@") else address)
+        except OSError:
+            pass  # the runner is gone: tracing must never break the demo
+
+
 def actor():
     """Who sends: the asyncio task's name inside a task, else the thread's name."""
     asyncio = sys.modules.get("asyncio")
@@ -68,6 +105,7 @@ def actor():
 def begin():
     """Report that a request (or task) starts; returns its key and start time."""
     key = f"{os.getpid()}:{next(_keys)}"
+    count_flying(1)
     send({"e": "start", "k": key, "pid": os.getpid()})
     return key, time.perf_counter()
 
@@ -82,12 +120,13 @@ def header_time(headers, name):
 def finish(key, start, who, url=None, status=None, headers=None, error=None):
     """Report that a request (or task) ended, with the server's side when it told us."""
     end = time.perf_counter()
+    count_flying(-1)
     if error is None and status is not None and status >= 400:
         error = f"HTTP {status} from {url}"
     headers = headers or {}
     send({"e": "end", "k": key, "pid": os.getpid(), "actor": who, "cs": start, "ce": end,
           "ss": header_time(headers, "X-Server-Start"), "se": header_time(headers, "X-Server-End"),
-          "w": headers.get("X-Worker"), "err": error})
+          "w": headers.get("X-Worker"), "err": error, "st": status})
 
 
 def describe(error, url):
@@ -173,7 +212,7 @@ class TracedTask:
         return result
 
 
-PATCHES = {"requests": patch_requests, "aiohttp": patch_aiohttp}
+PATCHES = {"requests": patch_requests, "aiohttp": patch_aiohttp, "asyncio": loopprobe.patch}
 
 
 class PatchOnImport:
@@ -199,7 +238,7 @@ class PatchOnImport:
 
 
 def install_hooks():
-    """Patch requests and aiohttp now if imported, else as soon as they are."""
+    """Patch requests, aiohttp and asyncio now if imported, else as soon as they are."""
     later = [name for name in PATCHES if name not in sys.modules]
     for name in PATCHES:
         if name in sys.modules:

@@ -55,7 +55,12 @@
     chart.style.setProperty('--count', Math.max(runs.length, 1));
     if (!runs.length) chart.appendChild(CL.el('div', 'cmp-empty', 'No runs yet.'));
     runs.forEach(function (run) { chart.appendChild(runRow(run, scale)); });
-    node.replaceChildren(CL.el('div', 'cmp-title', title(node)), chart);
+    const head = CL.el('div', 'cmp-title', title(node));
+    if (CL.offline && runs.length) {   // the handout: these are recordings, with their dates
+      head.appendChild(CL.el('span', 'panel-recorded', 'recorded ' + CL.replay.stamp(runs[0].started_at) +
+        (runs.length > 1 ? ' – ' + CL.replay.stamp(runs[runs.length - 1].started_at) : '')));
+    }
+    node.replaceChildren(head, chart);
   }
 
   const schedule = CL.frameBatcher(function () {

@@ -16,7 +16,8 @@
   const startedWithHash = location.hash.length > 1;
 
   let slideshow = null;
-  let following = !isPresenter;
+  const isOffline = !!CL.offline;   // the handout: nobody to follow, nowhere to send
+  let following = !isPresenter && !isOffline;
   let expected = null;      // the slide we are moving to because the presenter did
   let greeted = false;      // has the first hello been handled?
   let gotoTimer = null;
@@ -125,24 +126,31 @@
     }
   }
 
-  /* remark turns every tap into a slide change: none while following, none on our controls. */
+  /* remark turns every tap into a slide change: none while following, none on our controls, and
+     none in the reader view, where a finger scrolls the page (remark would cancel every touchmove);
+     the reader view has its own back and forward buttons. */
   function onTouch(event) {
     const target = event.target;
-    if ((!isPresenter && following) || (target.closest && target.closest(UI))) event.stopPropagation();
+    if ((!isPresenter && following) || CL.reader.active() || (target.closest && target.closest(UI))) {
+      event.stopPropagation();
+    }
   }
 
   function ready(created) {
     slideshow = created;
     slideshow.on('showSlide', onShowSlide);
     slideshow.on('afterShowSlide', function () {
+      CL.reader.slideShown();
       CL.panel.renderVisible();
       CL.compare.renderVisible();
     });
     CL.status.start();
+    CL.reader.start();
     CL.panel.start();
     CL.panel.renderVisible();
     CL.compare.renderVisible();
-    if (!isPresenter) setFollowing(true);
+    if (CL.handout) CL.handout.start();
+    if (!isPresenter && !isOffline) setFollowing(true);
     document.body.dataset.ready = 'true';
     onStoreChange({kind: CL.store.slide === null ? 'none' : 'hello'});
   }
@@ -167,7 +175,9 @@
   const ratio = innerWidth < innerHeight ? '4:3' : '16:9';   // a phone held upright gets bigger text
   document.documentElement.dataset.ratio = ratio;          // deck.css narrows code for 4:3
   remark.create({
-    sourceUrl: document.body.dataset.deckUrl,
+    // The handout carries its markdown; the live page fetches it (notes only for the presenter).
+    source: isOffline ? CL.offline.markdown : undefined,
+    sourceUrl: isOffline ? undefined : document.body.dataset.deckUrl,
     ratio: ratio,
     highlightStyle: 'github',
     highlightLines: true,

@@ -5,7 +5,7 @@
   const CL = window.CL;
   const TOAST_MS = 6000;
   const MAX_TOASTS = 3;
-  const CONN_TEXT = {connecting: 'connecting…', open: 'live', closed: 'offline'};
+  const CONN_TEXT = {connecting: 'connecting…', open: 'live', closed: 'offline', handout: 'handout · recorded runs'};
 
   let conn = 'connecting';
   let retryMs = 0;

@@ -27,6 +27,7 @@
     if (!run) {
       run = {id: id, demo: null, panel: null, params: {}, status: 'running', total: null, ideal: null,
              spans: new Map(), order: [], errors: [], errorKeys: new Set(), detailed: false,
+             cpu: [], loop: [], sampleKeys: new Set(),   // runner/sampler.py, drawn by lanes.js
              maxEnd: 0, seenAt: performance.now()};
       store.runs.set(id, run);
     }
@@ -68,7 +69,19 @@
     if (run.errorKeys.has(key)) return;
     run.errorKeys.add(key);
     run.errors.push({i: error.i, message: String(error.message), client_start: error.client_start,
-                     client_end: error.client_end, actor: error.actor});
+                     client_end: error.client_end, actor: error.actor, status: error.status});
+  }
+
+  /* cpu: one actor's share of a core over [t - dt, t]; loop: the event loop's lag at t. */
+  function addSample(run, sample) {
+    const key = sample.type + '|' + sample.t + '|' + (sample.actor || '');
+    if (typeof sample.t !== 'number' || run.sampleKeys.has(key)) return;
+    run.sampleKeys.add(key);
+    if (sample.type === 'cpu') {
+      run.cpu.push({t: sample.t, actor: String(sample.actor), busy: sample.busy, dt: sample.dt});
+    } else {
+      run.loop.push({t: sample.t, lag: sample.lag, in_flight: sample.in_flight});
+    }
   }
 
   function endRun(run, message) {
@@ -84,7 +97,7 @@
       store.active = message.active;
       (message.runs || []).forEach(mergeSummary);
       setSlide(message.slide, message.seq);
-      emit({kind: 'hello'});
+      emit({kind: 'hello', message: message});   // replay.js and handout.js read their state
     },
     slide: function (message) {
       if (setSlide(message.slide, message.seq)) emit({kind: 'slide'});
@@ -102,6 +115,8 @@
     },
     span: function (message) { runEvent(message, addSpan); },
     error: function (message) { runEvent(message, addError); },
+    cpu: function (message) { runEvent(message, addSample); },
+    loop: function (message) { runEvent(message, addSample); },
     run_end: function (message) { runEvent(message, endRun); },
     reject: function (message) { emit({kind: 'reject', reason: String(message.reason || 'refused')}); },
   };
@@ -121,6 +136,10 @@
     if (!run.detailed) store.loadRun(run.id);
   }
 
+  /* Another module's message type (replay, handout): handler(message). */
+  store.handle = function (type, handler) { handlers[type] = handler; };
+  store.emit = emit;
+
   store.apply = function (message) {
     const handler = message && handlers[message.type];
     if (handler) handler(message);
@@ -133,6 +152,7 @@
       const run = mergeSummary(detail);
       (detail.spans || []).forEach(function (span) { addSpan(run, span); });
       (detail.errors || []).forEach(function (error) { addError(run, error); });
+      (detail.cpu || []).concat(detail.loop || []).forEach(function (sample) { addSample(run, sample); });
       run.detailed = true;
       emit({kind: 'run', run: run});
     }).catch(function (error) {
@@ -152,7 +172,7 @@
       if (setSlide(state.slide, state.seq)) emit({kind: 'slide'});
       const wanted = new Set(shownRunIds || []);
       if (state.active !== null && state.active !== undefined) wanted.add(state.active);
-      emit({kind: 'runs'});
+      emit({kind: 'runs', state: state});   // replay.js and handout.js read their state
       return Promise.all(Array.from(wanted).map(store.loadRun));
     }).catch(function (error) {
       emit({kind: 'problem', reason: 're-sync failed: ' + error.message});

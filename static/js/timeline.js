@@ -34,6 +34,7 @@
     this.labels = body.appendChild(CL.el('div', 'tl-labels'));
     this.plot = body.appendChild(CL.el('div', 'tl-plot'));
     this.axis = body.appendChild(CL.el('div', 'tl-axis')).appendChild(CL.el('div', 'tl-seconds'));
+    this.inside = CL.lanes.create(root);   // lanes.js: queue, loop lag and CPU lanes, same axis
     this.run = null;
     this.reset(null);
   }
@@ -64,7 +65,8 @@
     this.root.classList.toggle('tl-dense', dense);
     this.dense = dense;
     if (!run) {
-      const hint = CL.role === 'presenter' ? 'No run yet: press Run.' : 'Waiting for the presenter to run this demo.';
+      const hint = CL.offline ? 'Not run during the talk.'
+        : CL.role === 'presenter' ? 'No run yet: press Run.' : 'Waiting for the presenter to run this demo.';
       this.plot.appendChild(CL.el('div', 'tl-empty', hint));
     }
     this.setRows(run ? run.params.n || 1 : 1);
@@ -207,12 +209,19 @@
       }
     }
     bar.classList.add('tl-failed');
+    // 429 Too Many Requests: the server refused to serve it (a rate limit), not a failure of it
+    bar.classList.toggle('tl-throttled', error.status === 429);
     bar.dataset.error = error.message;
     bar.title = (bar.dataset.tip ? bar.dataset.tip + '\n' : '#' + error.i + ': ') + error.message;
   };
 
   /* Draw whatever arrived since the last call: called at most once per animation frame. */
   View.prototype.sync = function (run, now) {
+    const more = this.syncBars(run, now);
+    return this.inside.sync(run, this.tMax, this.ended, now) || more;
+  };
+
+  View.prototype.syncBars = function (run, now) {
     if (run !== this.run) this.reset(run);
     if (!run) return false;
     this.newLabels = document.createDocumentFragment();

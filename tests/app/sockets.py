@@ -1,11 +1,11 @@
-"""Helpers for the socket-layer tests: raw WebSocket clients (bench/rawws.py) against a real
+"""Helpers for the socket-layer tests: raw WebSocket clients (harness/rawws.py) against a real
 app, read until the server closes, and the app worker's pid and CPU time from /proc."""
 import socket
 import time
 from urllib.parse import urlsplit
 
-from bench import rawws
-from bench.audience_app import cpu_seconds, parents
+from harness import rawws
+from harness.procs import cpu_seconds, parents
 
 
 def address(app):

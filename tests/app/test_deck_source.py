@@ -6,8 +6,6 @@ import pytest
 
 from runner.catalog import validate
 from live.directives import Context, expand_deck
-from live.ratelimit import TokenBucket
-from live.relay import parse_line
 from live.remarkdown import lex, render, without_notes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,14 +40,43 @@ def test_lexing_loses_nothing():
 def context():
     return Context(root=ROOT, bench_dir=ROOT / "tests" / "no-bench",
                    audience_url='http://10.0.0.7:5000/"><script>', params=validate,
-                   qr=lambda url: "<svg></svg>")
+                   qr=lambda url: "<svg></svg>", deck_dir=ROOT / "slides")
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"\x00\x01binary\x00", "is not a text file"),
+    (b"caf\xe9 latin-1", "is not UTF-8 text"),
+    (b"# fine\n" * 40_000, "is too big to show"),
+])
+def test_a_binary_or_huge_code_file_is_an_error_box(context, tmp_path, content, reason):
+    (tmp_path / "demos").mkdir()
+    (tmp_path / "demos" / "blob.py").write_bytes(content)
+    context.root = tmp_path
+    for directive in ("![:code](demos/blob.py)", "![:code main](demos/blob.py)"):
+        out = expand_deck(f"# slide\n\n{directive}\n\n---\n\n# next\n", context)
+        assert '<div class="directive-error">' in out and reason in out
+        assert out.endswith("---\n\n# next\n")  # the rest of the deck is served
+
+
+def test_code_from_a_folder_beside_the_deck(context, tmp_path):
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "mine.py").write_text("def mine():\n    return 1\n")
+    context.deck_dir = tmp_path
+    out = expand_deck("![:code](./examples/mine.py)", context)
+    assert out == "```python\ndef mine():\n    return 1\n```"
 
 
 @pytest.mark.parametrize("directive, shown", [
     ("![:demo n=<script>](sync)", "n must be an integer, got &#x27;&lt;script&gt;&#x27;"),
     ("![:demo](<b>x</b>)", "unknown demo &#x27;&lt;b&gt;x&lt;/b&gt;&#x27;"),
     ("![:demo n](sync)", "expected name=value"),
-    ("![:code](../../etc/passwd)", "is not a file of this project"),
+    ("![:code](../../etc/passwd)", "is not slide code"),
+    ("![:code](live/auth.py)", "is not slide code"),
+    ("![:code](.git/config)", "is not slide code"),
+    ("![:code](demos/../live/auth.py)", "is not slide code"),
+    ("![:code](./talk.md)", "name a file in a folder beside the deck"),
+    ("![:code](./.hidden/x.py)", "name a file in a folder beside the deck"),
+    ("![:code](./mine/../../etc/passwd)", "name a file in a folder beside the deck"),
     ("![:code](demos/nope.py)", "no file demos/nope.py"),
     ("![:code no_such_def](demos/slow_server.py)", "no top-level def or class no_such_def"),
     ("![:bench](../secrets)", "is not a benchmark name"),
@@ -67,10 +94,11 @@ def test_audience_url_is_escaped(context):
 
 
 def test_code_shows_one_definition_with_its_decorators(context, tmp_path):
-    (tmp_path / "mod.py").write_text("import x\n\n@deco\ndef f():\n    return '```'\n\n"
-                                     "def g():\n    pass\n")
+    (tmp_path / "demos").mkdir()
+    (tmp_path / "demos" / "mod.py").write_text("import x\n\n@deco\ndef f():\n    return '```'"
+                                               "\n\ndef g():\n    pass\n")
     context.root = tmp_path
-    out = expand_deck("![:code f](mod.py)", context)
+    out = expand_deck("![:code f](demos/mod.py)", context)
     assert out == "````python\n@deco\ndef f():\n    return '```'\n````"
 
 
@@ -88,22 +116,6 @@ def test_bench_table(context, tmp_path):
     out = expand_deck("![:bench](scaling)", context)
     assert "<th>n</th><th>total</th>" in out and "<td>9</td><td>&lt;3.0&gt;</td>" in out
     assert "<code>python -m bench.scaling</code>" in out
-
-
-def test_token_bucket():
-    now = [0.0]
-    bucket = TokenBucket(rate=2, capacity=3, clock=lambda: now[0])
-    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
-    now[0] = 0.5
-    assert bucket.take() and not bucket.take()
-
-
-@pytest.mark.parametrize("line", ["", "null", "[]", '{"type": "span", "i": true}',
-                                  '{"type": "span", "client_start": NaN}',
-                                  '{"type": "error", "i": 1}', '{"type": "other"}',
-                                  '{"type": "span", "worker": 5}'])
-def test_relay_drops_lines_that_are_not_events(line):
-    assert parse_line(line) is None
 
 
 def test_audience_url_text_is_not_autolinked_again(context):

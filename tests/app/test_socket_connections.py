@@ -7,15 +7,15 @@ import time
 import pytest
 import requests
 
-from bench import rawws
+from harness import rawws
 from sockets import address, open_raw, worker_pid
 
 ATTACKER = "127.0.0.2"
 
 
 @pytest.fixture(scope="module")
-def app(app_factory):
-    return app_factory("--header-timeout", "2", "--max-conns-per-client", "20",
+def served(module_app_factory):
+    return module_app_factory("--header-timeout", "2", "--max-conns-per-client", "20",
                        "--max-ws-per-client", "5")
 
 
@@ -41,8 +41,8 @@ def threads_of(pid):
         return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
 
 
-def test_a_request_head_that_never_ends_is_cut_at_the_deadline(app):
-    sock = half_open(app, "127.0.0.1")
+def test_a_request_head_that_never_ends_is_cut_at_the_deadline(served):
+    sock = half_open(served, "127.0.0.1")
     started = time.monotonic()
     try:
         assert closed_within(sock, 15)
@@ -51,10 +51,10 @@ def test_a_request_head_that_never_ends_is_cut_at_the_deadline(app):
     assert time.monotonic() - started < 10  # deadline 2 s, checked every second (generous)
 
 
-def test_one_client_cannot_hold_more_than_its_share_of_connections(app):
-    held = [half_open(app) for _ in range(20)]
+def test_one_client_cannot_hold_more_than_its_share_of_connections(served):
+    held = [half_open(served) for _ in range(20)]
     try:
-        extra = half_open(app)
+        extra = half_open(served)
         try:
             answer = extra.recv(4096)
         except ConnectionResetError:
@@ -62,20 +62,20 @@ def test_one_client_cannot_hold_more_than_its_share_of_connections(app):
         finally:
             extra.close()
         assert answer == b"" or answer.startswith(b"HTTP/1.1 429")
-        page = requests.get(f"{app.url}/", timeout=5)  # another address: served at once
+        page = requests.get(f"{served.url}/", timeout=5)  # another address: served at once
         assert page.status_code == 200
     finally:
         for sock in held:
             sock.close()
 
 
-def test_one_client_cannot_hold_more_than_its_share_of_websockets(app):
-    host, port = address(app)
+def test_one_client_cannot_hold_more_than_its_share_of_websockets(served):
+    host, port = address(served)
     held = [rawws.connect(host, port, source=ATTACKER)[0] for _ in range(5)]
     try:
         with pytest.raises(ConnectionError, match="429"):
             rawws.connect(host, port, source=ATTACKER)
-        mine, _ = open_raw(app)  # another address is not affected
+        mine, _ = open_raw(served)  # another address is not affected
         mine.close()
         held.pop().close()
         deadline = time.monotonic() + 10
@@ -114,10 +114,10 @@ def test_idle_websockets_cost_no_thread_and_pages_still_load(app_factory):
 
 
 @pytest.mark.parametrize("drop", ["Sec-WebSocket-Key", "Sec-WebSocket-Version"])
-def test_a_broken_upgrade_gets_a_400_with_a_reason(app, drop):
+def test_a_broken_upgrade_gets_a_400_with_a_reason(served, drop):
     headers = {"Upgrade": "websocket", "Connection": "Upgrade",
                "Sec-WebSocket-Key": rawws.KEY, "Sec-WebSocket-Version": "13"}
     del headers[drop]
-    response = requests.get(f"{app.url}/ws", headers=headers, timeout=10)
+    response = requests.get(f"{served.url}/ws", headers=headers, timeout=10)
     assert response.status_code == 400
     assert "bad WebSocket handshake" in response.text and "\n" not in response.text.strip()

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bench import rawws
+from harness import rawws
 from sockets import cpu_over, open_raw, read_to_close, worker_pid
 from viewers import connect
 
@@ -16,8 +16,8 @@ JUNK = rawws.frame(rawws.TEXT, "x")
 
 
 @pytest.fixture(scope="module")
-def app(app_factory):
-    return app_factory()
+def served(module_app_factory):
+    return module_app_factory()
 
 
 def rejects(frames):
@@ -28,8 +28,8 @@ def rejects(frames):
 @pytest.mark.parametrize("payload, source", [("x", "127.0.2.1"), ("{not json", "127.0.2.2"),
                                              ('{"type": "dance"}', "127.0.2.3"),
                                              ('{"type": "goto", "slide": 1}', "127.0.2.4")])
-def test_a_flood_of_refused_frames_is_closed_not_answered_one_by_one(app, payload, source):
-    sock, leftover = open_raw(app, source=source)
+def test_a_flood_of_refused_frames_is_closed_not_answered_one_by_one(served, payload, source):
+    sock, leftover = open_raw(served, source=source)
     try:
         sock.sendall(rawws.frame(rawws.TEXT, payload) * 300)
         frames, code = read_to_close(sock, leftover)
@@ -39,8 +39,8 @@ def test_a_flood_of_refused_frames_is_closed_not_answered_one_by_one(app, payloa
     assert len(rejects(frames)) <= 10  # a full inbox or the "reject" burst, then the close
 
 
-def test_a_burst_of_valid_frames_over_the_rate_is_closed(app):
-    sock, leftover = open_raw(app, source="127.0.2.5")
+def test_a_burst_of_valid_frames_over_the_rate_is_closed(served):
+    sock, leftover = open_raw(served, source="127.0.2.5")
     try:
         sock.sendall(rawws.frame(rawws.TEXT, '{"type": "sync"}') * 500)
         frames, code = read_to_close(sock, leftover)
@@ -51,8 +51,8 @@ def test_a_burst_of_valid_frames_over_the_rate_is_closed(app):
     assert len(hellos) <= 12  # the first hello, then the sync burst of 10 at most
 
 
-def test_a_socket_that_floods_without_reading_is_closed(app):
-    sock, _ = open_raw(app, source="127.0.2.6", rcvbuf=4096)
+def test_a_socket_that_floods_without_reading_is_closed(served):
+    sock, _ = open_raw(served, source="127.0.2.6", rcvbuf=4096)
     try:
         sock.settimeout(10)
         with pytest.raises(OSError):  # reset, or refused once the app closed it
@@ -62,7 +62,7 @@ def test_a_socket_that_floods_without_reading_is_closed(app):
         sock.close()
 
 
-def test_the_app_is_idle_as_soon_as_flooders_leave(app):
+def test_the_app_is_idle_as_soon_as_flooders_leave(served):
     """Ten sockets flood junk for about two seconds, reconnecting when closed; then they
     leave and the worker's CPU over the next second is near idle (generous bound)."""
     stop = threading.Event()
@@ -71,7 +71,7 @@ def test_the_app_is_idle_as_soon_as_flooders_leave(app):
     def flood(source):
         while not stop.is_set():
             try:
-                sock, _ = open_raw(app, source=source)
+                sock, _ = open_raw(served, source=source)
             except OSError:
                 continue
             try:
@@ -90,19 +90,19 @@ def test_the_app_is_idle_as_soon_as_flooders_leave(app):
     stop.set()
     for thread in workers:
         thread.join(10)
-    pid = worker_pid(app)
+    pid = worker_pid(served)
     assert sent[0] > 1000
     assert cpu_over(pid, 1.0) < 0.3  # was 100 % of a core for minutes (red-team H2)
 
     async def follow():
-        async with connect(app) as viewer:
+        async with connect(served) as viewer:
             return (await viewer.sync())["type"]
 
     assert asyncio.run(follow()) == "hello"
 
 
-def test_an_address_closed_for_flooding_is_refused_for_a_while(app):
-    sock, leftover = open_raw(app, source="127.0.2.7")
+def test_an_address_closed_for_flooding_is_refused_for_a_while(served):
+    sock, leftover = open_raw(served, source="127.0.2.7")
     try:
         sock.sendall(JUNK * 300)
         _, code = read_to_close(sock, leftover)
@@ -110,6 +110,6 @@ def test_an_address_closed_for_flooding_is_refused_for_a_while(app):
         sock.close()
     assert code == 1008
     with pytest.raises(ConnectionError, match="429"):
-        open_raw(app, source="127.0.2.7")
-    other, _ = open_raw(app, source="127.0.2.8")  # nobody else is
+        open_raw(served, source="127.0.2.7")
+    other, _ = open_raw(served, source="127.0.2.8")  # nobody else is
     other.close()

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from bench.audience_app import descendants, parents
+from harness.procs import descendants, parents
 from viewers import connect, wait_idle
 
 TIMEOUT = 3  # --worker-timeout; the pause below is longer
@@ -44,7 +44,7 @@ def run_status(app, run_id, deadline=60.0):
     return "running"
 
 
-def test_a_pause_longer_than_the_worker_timeout_loses_nothing(app_factory, presenter_cookie):
+def test_a_pause_longer_than_the_worker_timeout_loses_nothing(app_factory):
     app = app_factory("--worker-timeout", str(TIMEOUT))
     workers_before = [p for p, parent in parents().items() if parent == app.pid]
     cookie = {"presenter": requests.get(app.presenter_url, allow_redirects=False,

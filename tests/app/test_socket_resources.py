@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from bench.audience_app import descendants, parents
+from harness.procs import descendants, parents
 from live.servers import SlowServers
 from runner import serve
 from runner.catalog import process_limit, validate

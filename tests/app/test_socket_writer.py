@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bench import rawws
+from harness import rawws
 from live.hub import Hub
 from live.ratelimit import Limits
 from live.reactor import Reactor

@@ -186,20 +186,28 @@ def test_binary_frames_get_a_reject(live_app):
     assert "binary frames" in run(scenario())
 
 
-def test_a_huge_frame_closes_the_socket_but_not_the_app(live_app):
+def test_a_huge_frame_closes_the_socket_but_not_the_app(live_app, presenter_cookie):
     async def scenario():
         async with connect(live_app) as viewer:
             await viewer.send("x" * 200_000)
             msg = await viewer.ws.receive(timeout=10)
-            return msg.type, viewer.ws.close_code
+            kind, code = msg.type, viewer.ws.close_code
+        async with connect(live_app, cookies=presenter_cookie) as presenter, \
+                connect(live_app) as follower:  # the app goes on: sockets still work
+            target = presenter.hello["slide"] + 1
+            await presenter.send({"type": "goto", "slide": target})
+            moved = await follower.wait_type("slide", slide=target)
+        return kind, code, moved
 
-    kind, code = run(scenario())
+    kind, code, moved = run(scenario())
     assert kind in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     assert code == 1009  # message too big
-    assert state(live_app)["seq"] >= 0
+    assert state(live_app)["slide"] == moved["slide"]
 
 
 def test_goto_floods_are_rate_limited(live_app, presenter_cookie):
+    """60 gotos at once: some are refused, and the follower ends on the last slide the server
+    accepted (what /api/state says), having seen no slide the server did not broadcast."""
     async def scenario():
         async with connect(live_app, cookies=presenter_cookie) as presenter, \
                 connect(live_app) as follower:
@@ -210,11 +218,17 @@ def test_goto_floods_are_rate_limited(live_app, presenter_cookie):
             while rejects == 0:
                 message = await presenter.next()
                 rejects += message["type"] == "reject" and "too many" in message["reason"]
-            # the follower still gets the slides the server accepted
-            slide = await follower.wait_type("slide")
-            return slide
+            await presenter.sync()  # answered after every goto above: the flood is over
+            final = state(live_app)
+            await follower.wait_type("slide", seq=final["seq"])
+            slides = [m for m in follower.seen if m["type"] == "slide"]
+            return base, final, slides
 
-    assert run(scenario())["type"] == "slide"
+    base, final, slides = run(scenario())
+    assert final["slide"] in (base + 1, base + 2)
+    assert slides and slides[-1]["slide"] == final["slide"] and slides[-1]["seq"] == final["seq"]
+    assert len(slides) < 60  # the limit held some back
+    assert [m["seq"] for m in slides] == sorted({m["seq"] for m in slides})
 
 
 def test_run_floods_are_rate_limited(live_app, presenter_cookie):

@@ -79,7 +79,7 @@ def runs(app):
 
 
 def wait_idle(app, deadline=60.0):
-    """Wait until no run is going (tests share one app)."""
+    """Wait until no run is going (the tests of a module share one app)."""
     give_up = time.monotonic() + deadline
     while time.monotonic() < give_up:
         if state(app)["active"] is None:

@@ -36,11 +36,12 @@ VISIBLE = ".remark-slides-area > .remark-visible"
 class Viewer:
     """One browser context with one page on the app, and what it did that it should not."""
 
-    def __init__(self, browser, base_url, name, viewport):
+    def __init__(self, browser, base_url, name, viewport, **options):
+        """`options` go to the browser context, e.g. a Playwright device descriptor's."""
         self.base_url, self.name = base_url, name
         self.host = urlsplit(base_url).netloc
-        self.context = browser.new_context(viewport=viewport, base_url=base_url,
-                                           has_touch=viewport is PHONE)
+        options = {"has_touch": viewport is PHONE, **options}
+        self.context = browser.new_context(viewport=viewport, base_url=base_url, **options)
         self.context.set_default_timeout(WAIT_MS)
         self.context.add_init_script(RECORD_SOCKETS)
         self.problems = []      # console errors and uncaught exceptions

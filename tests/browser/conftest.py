@@ -1,9 +1,10 @@
 """Browser fixtures: real headless Chromium through Playwright against a real app of our own.
 
-    browser_app    an app started by the root `app_factory` on the test deck decks/browser.md
-                   (its slide and runs belong to these tests only)
+    browser_app    an app of this module's own (root `module_app_factory`) on the test deck
+                   decks/browser.md (its slide and runs belong to these tests only)
     open_viewer    open_viewer(path, name, viewport) -> a Viewer in a fresh browser context,
-                   closed after the module; `.opened` lists them all
+                   closed after the module; at that teardown no viewer may have logged a
+                   console error or asked another host (a failure of the module's last test)
     presenter      the presenter's page (cookie from /presenter?token=...), module-wide
     audience       an audience page on a phone-sized touch screen, module-wide
 """
@@ -12,9 +13,9 @@ import pytest
 from browsing import DECK, PHONE, PROJECTOR, Viewer
 
 
-@pytest.fixture(scope="session")
-def browser_app(app_factory):
-    return app_factory("--deck", str(DECK))
+@pytest.fixture(scope="module")
+def browser_app(module_app_factory):
+    return module_app_factory("--deck", str(DECK))
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +27,11 @@ def open_viewer(chromium, browser_app):
         opened.append(viewer)
         return viewer.open(path)
 
-    open_one.opened = opened
     yield open_one
     for viewer in opened:
         viewer.close()
+    problems = [(v.name, v.problems, v.foreign) for v in opened if v.problems or v.foreign]
+    assert not problems, f"console errors or requests to other hosts: {problems}"
 
 
 @pytest.fixture(scope="module")

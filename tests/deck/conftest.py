@@ -1,5 +1,6 @@
 """Fixtures for the deck tests: the decks in slides/, parsed the way remark splits them, and
-for the render test a deck app of its own (root `app_factory`; Chromium is the root `chromium`).
+for the render test a deck app of its own (root `module_app_factory`; Chromium is the root
+`chromium`).
 """
 import pytest
 
@@ -30,8 +31,8 @@ def shown(deck_slides):
     return [slide for slide in deck_slides if slide.shown]
 
 
-@pytest.fixture(scope="session")
-def deck_app(app_factory):
+@pytest.fixture(scope="module")
+def deck_app(module_app_factory):
     """An app of our own: the render test moves the presenter's slide, which others may watch."""
-    return app_factory()
+    return module_app_factory()
 

@@ -4,13 +4,12 @@ import re
 
 import pytest
 
-from decks import DECKS, EDITIONS, ROOT, TALKS, read_deck
+from decks import DECKS, EDITIONS, FULL, LENGTHS, ROOT, TALKS, original, read_deck
 from slidesource import (DIRECTIVE, DIRECTIVE_LINE, KNOWN_PROPERTIES, TYPED_TIMING, prose,
                          shown_slides)
 
 DIRECTIVE_ARITY = {"code": (0, 1), "demo": None, "compare": None, "audience-url": (0, 0),
                    "audience-qr": (0, 0), "bench": (0, 0)}
-SLIDE_RANGE = range(25, 41)
 
 
 def directives(slides):
@@ -88,14 +87,21 @@ def test_no_typed_timings(shown):
 @pytest.mark.parametrize("talk", TALKS)
 def test_talk_length(talk):
     count = len(shown_slides(read_deck(talk)))
-    assert count in SLIDE_RANGE, f"{talk} has {count} slides"
+    allowed = LENGTHS[original(talk)]
+    assert count in allowed, f"{talk} has {count} slides ({allowed.start}-{allowed.stop - 1})"
 
 
-@pytest.mark.parametrize("talk", TALKS)
-def test_talk_places_every_demo(talk):
+@pytest.mark.parametrize("talk", [t for t in TALKS if original(t) == FULL])
+def test_the_full_talk_places_every_demo(talk):
     from runner.catalog import DEMOS
     placed = {d.value for d in directives(shown_slides(read_deck(talk))) if d.name == "demo"}
     assert not set(DEMOS) - placed, f"{talk} never places {sorted(set(DEMOS) - placed)}"
+
+
+def test_both_lengths_exist_in_both_languages():
+    assert {"talk", "talk-ja", "talk-30", "talk-30-ja"} <= set(TALKS)
+    assert ("talk-30", "talk-30-ja") in EDITIONS and ("talk", "talk-ja") in EDITIONS
+    assert ("talk", "talk-30") not in EDITIONS  # a cut is not a translation
 
 
 @pytest.mark.parametrize("original, edition", EDITIONS)

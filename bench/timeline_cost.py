@@ -1,20 +1,18 @@
 """What drawing 1,000 bars costs in the page: the real timeline.js, fed made-up spans in batches,
-timed with style and layout forced after each batch. A measurement, not a test (not collected):
+timed with style and layout forced after each batch. A measurement, not a test:
 
-    python tests/browser/timeline_cost.py http://127.0.0.1:5000 PRESENTER_TOKEN [1,10,250]
+    python -m bench.timeline_cost http://127.0.0.1:5000 PRESENTER_TOKEN [1,10,250]
 
 prints, per batch size, the median and worst cost of one batch and the total for 1,000 bars.
 """
 import statistics
 import sys
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from browsing import PROJECTOR
+from harness.headless import launch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
-from headless import launch  # noqa: E402
+PROJECTOR = {"width": 1280, "height": 720}  # the presenter's screen, as in tests/browser
 
 FEED = """(batch) => {
   const host = document.querySelector('.remark-visible .remark-slide-content');

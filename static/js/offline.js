@@ -1,0 +1,41 @@
+/* The handout's seam: with the page's embedded data (script#cl-offline, written by
+   `python app.py export`) there is no server and no socket. This swaps the page's two transports
+   for that data, so store.js, panel.js and compare.js run unchanged:
+     CL.getJSON(url)  answers /api/demos, /api/runs, /api/runs/<id> and /api/state from it;
+     CL.socket        opens nothing, says 'handout' and greets once with every run's summary.
+   Loaded after socket.js; the live page does not load it at all. */
+(function () {
+  'use strict';
+  const CL = window.CL;
+  const node = document.getElementById('cl-offline');
+  if (!node) return;
+  const data = CL.offline = JSON.parse(node.textContent);
+  const SUMMARY = ['id', 'demo', 'panel', 'params', 'status', 'total', 'ideal', 'started_at'];
+  const summaries = data.runs.map(function (run) {
+    const summary = {};
+    SUMMARY.forEach(function (key) { summary[key] = run[key]; });
+    return summary;
+  });
+  const answers = new Map([
+    ['/api/demos', data.demos],
+    ['/api/runs', summaries],
+    ['/api/state', {slide: null, seq: 0, active: null}],
+  ]);
+  data.runs.forEach(function (run) { answers.set('/api/runs/' + run.id, run); });
+
+  CL.getJSON = function (url) {
+    if (!answers.has(url)) return Promise.reject(new Error(url + ': not in this handout'));
+    return Promise.resolve(JSON.parse(JSON.stringify(answers.get(url))));   // a copy, as a fetch gives
+  };
+
+  CL.socket = {
+    start: function (hooks) {
+      document.body.dataset.conn = 'handout';
+      hooks.onState('handout');
+      hooks.onMessage({type: 'hello', role: 'audience', slide: null, seq: 0, active: null,
+                       runs: summaries, replays: {}, handout: {download: false}});
+    },
+    send: function () { return false; },
+    isOpen: function () { return false; },
+  };
+})();
