@@ -23,7 +23,7 @@ import aiohttp
 from bench.audience_app import (AppServer, Footprint, Meter, busy_fraction, load_average,
                                 raise_file_limit, wait_until_quiet)
 from bench.audience_followers import Crowd
-from bench.audience_report import summarise, table
+from bench.audience_report import run_events, summarise, table
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
@@ -186,8 +186,7 @@ async def measure(url, token, app_pid, options):
                 record = await run_record(session, url, phases["start"]["run"])
                 if phases["start"]["seq"] is None:  # the presenter missed it: it came just
                     # before the run's first event (the bench broadcasts nothing in between)
-                    phases["start"]["seq"] = min((e["seq"] for e in record["spans"]
-                                                  + record["errors"]),
+                    phases["start"]["seq"] = min((e["seq"] for e in run_events(record)),
                                                  default=phases["end"]["seq"]) - 1
                 await ws.close()
                 await reader

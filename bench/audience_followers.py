@@ -26,6 +26,7 @@ import aiohttp
 
 from harness import rawws
 from bench.audience_app import raise_file_limit
+from bench.audience_report import run_events
 
 HANDSHAKES_AT_ONCE = 50  # concurrent opening handshakes per process
 SAMPLE = 10  # one follower in SAMPLE times every span; the others only check their seqs
@@ -230,7 +231,7 @@ async def recover(follower, session, url):
         follower.errors.append(f"recovery failed: {type(exc).__name__}: {exc}")
         return
     follower.recovered_run = True
-    follower.recovered = [event["seq"] for event in run["spans"] + run["errors"]]
+    follower.recovered = [event["seq"] for event in run_events(run)]
     if run["last_seq"] is not None and run["status"] != "running":
         follower.recovered.append(run["last_seq"])
 

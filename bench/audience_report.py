@@ -22,10 +22,18 @@ def spread(values):
             "p99": percentile(values, 0.99), "max": max(values, default=None)}
 
 
+#: the lists of broadcast events in GET /api/runs/<id> (cpu and loop samples: issue 11)
+EVENT_LISTS = ("spans", "errors", "cpu", "loop")
+
+
+def run_events(record):
+    """Every event of a run record that was broadcast with a seq of its own."""
+    return [event for name in EVENT_LISTS for event in record.get(name, [])]
+
+
 def run_seqs(start, end, record):
-    """Every seq the run broadcast: its run_start, spans, errors and run_end."""
-    events = record["spans"] + record["errors"]
-    return {start["seq"], end["seq"], *(event["seq"] for event in events)}
+    """Every seq the run broadcast: its run_start, its events and run_end."""
+    return {start["seq"], end["seq"], *(event["seq"] for event in run_events(record))}
 
 
 def accounting(reports, start, truth):
