@@ -248,12 +248,9 @@ READY = "body[data-ready='true'][data-conn='open']"
 def browser_probe(url, move, slide, timeout_ms=15_000):
     """A fresh headless Chromium opens the audience page: (seconds until ready and connected,
     seconds until it shows `slide`, which `move(slide)` asks the presenter for once ready)."""
-    import sys
-    from pathlib import Path
+    from playwright.sync_api import sync_playwright  # only with --browser
 
-    from playwright.sync_api import sync_playwright
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from headless import launch  # the tests' Chromium flags: one place
+    from harness.headless import launch  # the tests' Chromium flags: one place
 
     with sync_playwright() as playwright:
         browser = launch(playwright)
