@@ -4,6 +4,7 @@
                   [--presenter-token TOKEN] [--show-token] [--instance DIR]
                   [--queue-size 1024] [--run-timeout 600] [--replay-from FILE]
                   [--max-conns-per-client 64] [--max-ws-per-client 16] [--header-timeout 10]
+                  [--crowd-cap 1000]
     python app.py export [--deck FILE] [--instance DIR] [--out DIR] [--notes] [--no-pdf]
 
 On start it launches the embedded slow server, writes the presenter URL (with its token) to
@@ -110,6 +111,8 @@ def parse_args(argv=None):
     parser.add_argument("--worker-timeout", type=bounded_int(2, 3600), default=60,
                         help="seconds without a heartbeat before gunicorn replaces the app's "
                              "worker (a pause of the whole app, Ctrl-Z or SIGSTOP, is excused)")
+    parser.add_argument("--crowd-cap", type=bounded_int(1, 100_000), default=1000,
+                        help="requests waiting at once in a crowd round before taps are refused")
     parser.add_argument("--replay-from", type=database_file, metavar="FILE",
                         help="a rehearsal's database: recorded runs the presenter may replay")
     parser.add_argument("--free-threaded-python", metavar="PATH",
@@ -294,7 +297,7 @@ def main(argv=None):
               "RUN_TIMEOUT": float(args.run_timeout),
               "FREE_THREADED_PYTHON": args.free_threaded[0],
               "PYTHON_314": pythons.find_python314(args.free_threaded),
-              "REPLAY_FROM": args.replay_from,
+              "REPLAY_FROM": args.replay_from, "CROWD_CAP": args.crowd_cap,
               "MAX_WS_PER_CLIENT": args.max_ws_per_client,
               "WS_PING_INTERVAL": float(args.ws_ping_interval),
               "WS_FLOOD_BENCH": float(args.flood_bench),

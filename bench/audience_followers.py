@@ -2,8 +2,8 @@
 of several), each recording every broadcast it receives (seq, `at`, receipt time).
 
 Each follower is a bare asyncio Protocol over harness/rawws.py (a handshake, a frame splitter,
-json.loads of each text frame and nothing else): a thousand of them cost a fraction of what the
-app spends on them, so the figures are the app's (aiohttp's client cost more than the app).
+json.loads and live/wire.py's decoder for each text frame): a thousand of them cost a fraction
+of what the app spends on them, so the figures are the app's (aiohttp's clients cost more).
 
 Like the deck's own socket.js, a follower that is dropped reconnects and re-syncs from hello;
 one that saw a gap fetches the run from GET /api/runs/<id> once the run is over, and records
@@ -15,7 +15,6 @@ import json
 import math
 import multiprocessing
 import queue
-import re
 import resource
 import time
 from array import array
@@ -27,11 +26,9 @@ import aiohttp
 from harness import rawws
 from bench.audience_app import raise_file_limit
 from bench.audience_report import run_events
+from live.wire import Decoder
 
 HANDSHAKES_AT_ONCE = 50  # concurrent opening handshakes per process
-SAMPLE = 10  # one follower in SAMPLE times every span; the others only check their seqs
-SPAN = b'"type":"span"'
-SEQ = re.compile(rb'"seq":(\d+)')
 RECONNECTS = 5
 BACKOFF = 0.2  # seconds before a reconnect, doubled each time
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
@@ -42,7 +39,6 @@ class Follower:
 
     def __init__(self, index):
         self.index = index
-        self.times_spans = index % SAMPLE == 0
         self.connected = False
         self.compressed = False  # permessage-deflate negotiated
         self.reconnects = 0
@@ -60,6 +56,7 @@ class Follower:
         self.recovered = []  # seqs of the run fetched from GET /api/runs/<id>
         self.recovered_run = False  # the run's summary was fetched (stands for run_start)
         self.errors = []
+        self.decoder = Decoder()  # compact run events back into the runner's (live/wire.py)
 
     def take(self, message, received):
         """Record one message."""
@@ -80,11 +77,6 @@ class Follower:
             self.time_span(message, received)
         elif kind == "run_end" and message["run"] == self.run_id:
             self.run_over = True
-
-    def take_seq(self, seq):
-        """A span this follower does not time: only its seq (for gaps and order)."""
-        self.check(seq)
-        self.seqs.append(seq)
 
     def check(self, seq):
         if self.last_seq is not None:
@@ -152,12 +144,9 @@ class Listener(asyncio.Protocol):
             return
         follower = self.follower
         for opcode, payload in frames:
-            if opcode == rawws.TEXT:
-                if (not follower.times_spans and follower.run_id is not None
-                        and SPAN in payload[:48] and (seq := SEQ.search(payload))):
-                    follower.take_seq(int(seq.group(1)))  # the cheap path: most frames
-                else:
-                    follower.take(json.loads(payload), received)
+            if opcode == rawws.TEXT:  # ev frames hold several events (live/wire.py)
+                for message in follower.decoder.expand(json.loads(payload)):
+                    follower.take(message, received)
             elif opcode == rawws.PING:
                 self.transport.write(rawws.frame(rawws.PONG, payload))
             elif opcode == rawws.CLOSE:

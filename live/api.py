@@ -2,7 +2,7 @@
 presenter, 404 unknown demo or run, 409 a run already going (or none to cancel)."""
 import re
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from runner import tracefile
 from runner.catalog import DEMOS
@@ -10,6 +10,7 @@ from runner.params import ParamError, UnknownDemo
 from runner.pythons import unavailable
 
 from live import auth
+from live.runcache import FORMATS
 from live.runs import Busy, NotRunning
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -89,11 +90,38 @@ def runs():
 
 @bp.get("/runs/<int:run_id>")
 def run(run_id):
-    """One run: summary, spans, errors and the seq of its last event."""
-    found = live().store.run(run_id) if run_id <= MAX_ID else None
-    if found is None:
+    """One run: summary, spans, errors and the seq of its last event; ?format=compact gives the
+    same in the wire's compact form. A finished run is served from the cache, compressed once
+    (brotli or gzip, as the client accepts), with an ETag."""
+    form = request.args.get("format", "json")
+    if form not in FORMATS:
+        return fail(400, f"format must be one of {', '.join(FORMATS)}")
+    entry = live().cache.get(run_id, form)
+    if entry is None:
         return fail(404, f"no run {run_id}")
-    return jsonify(found)
+    return cached(entry)
+
+
+def cached(entry):
+    """The entry's bytes in the best coding the client accepts (or 304 if it has them)."""
+    pacer = live().cache.pacer
+    if request.if_none_match.contains_raw(entry.etag):
+        pacer.charge(request.remote_addr)  # blocking: a 304 costs a turn too (no body to pace)
+        response = Response(status=304)
+    else:
+        accepted = request.accept_encodings
+        coding = next((c for c in ("br", "gzip") if accepted[c] > 0), "identity")
+        body = entry.body(coding)
+        response = Response(pacer.paced(body, request.remote_addr),
+                            mimetype="application/json",
+                            direct_passthrough=True)
+        response.content_length = len(body)
+        if coding != "identity":
+            response.headers["Content-Encoding"] = coding
+    response.headers["ETag"] = entry.etag
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/runs/<int:run_id>/trace.json")

@@ -46,7 +46,8 @@ ENCODINGS = ("br", "gzip")  # in the server's order of preference
 BUNDLES = {
     "js/all.js": ("js/util.js", "js/store.js", "js/socket.js", "js/status.js", "js/lanes.js",
                   "js/timeline.js",
-                  "js/panel.js", "js/compare.js", "js/replay.js", "js/handout.js", "js/reader.js",
+                  "js/panel.js", "js/compare.js", "js/crowd.js", "js/crowdplot.js", "js/crowdpanel.js",
+                  "js/predict.js", "js/replay.js", "js/handout.js", "js/reader.js",
                   "js/deck.js"),
 }
 CSS = ("css/deck.css", "css/lanes.css")  # in the page's order

@@ -5,6 +5,8 @@
     ![:code](./examples/mine.py)             a file in a folder beside the deck (its own code)
     ![:demo n=9, concurrency=3](asyncio_semaphore)   a demo panel (p<ordinal> among demos)
     ![:compare]()  ![:audience-url]()  ![:audience-qr]()  ![:bench](scaling)
+    ![:crowd workers=3, delay=2](gunicorn)   a crowd round panel (c<ordinal> among crowds)
+    ![:predict](sync, threads, processes)    a vote on those options (v<ordinal> among predicts)
 
 A directive that cannot be expanded becomes a visible error box, never a silent blank.
 Everything that comes from outside is HTML-escaped.
@@ -19,7 +21,9 @@ from typing import Callable
 
 from runner.params import ParamError, UnknownDemo, clean
 
+from live.crowd import crowd_params
 from live.remarkdown import lex, render, without_notes
+from live.votes import check_options
 
 BENCH_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CODE_FOLDER = "demos"  # what `![:code]` may show of the project: the slide code, nothing else
@@ -44,16 +48,16 @@ class Context:
 def expand_deck(source, context, notes=True):
     """The deck's markdown with our directives expanded, and its notes dropped unless `notes`."""
     tokens = lex(source)
-    counter = {"demo": 0}
+    counter = {"demo": 0, "crowd": 0, "predict": 0}
 
     def expand(token):
-        if token.name == "demo":  # numbered before notes are dropped, so both views agree
-            counter["demo"] += 1
+        if token.name in counter:  # numbered before notes are dropped, so both views agree
+            counter[token.name] += 1
         handler = HANDLERS.get(token.name)
         if handler is None:
             return None  # remark's own macros and the front end's stay as they are
         try:
-            return handler(token, context, counter["demo"])
+            return handler(token, context, counter.get(token.name, counter["demo"]))
         except DirectiveError as exc:
             return error_box(f"{token.name}: {exc}")
 
@@ -219,6 +223,28 @@ def bench_table(data, name):
             f"<tbody>{body}</tbody></table>{command}")
 
 
+def expand_crowd(token, _context, ordinal):
+    """A crowd round: the value names the server (gunicorn or asyncio), the arguments set
+    workers and delay; all checked against the one parameter table."""
+    raw = {**demo_args(token.args), "server": token.value.strip() or "gunicorn"}
+    try:
+        params = crowd_params(raw)
+    except ParamError as exc:
+        raise DirectiveError(str(exc)) from None
+    return (f'<div class="crowd-panel" data-panel="c{ordinal}" '
+            f'data-params="{html.escape(json.dumps(params))}"></div>')
+
+
+def expand_predict(token, _context, ordinal):
+    """A vote on the options named in the value, e.g. demo ids: (sync, threads, processes)."""
+    options = [option.strip() for option in token.value.split(",") if option.strip()]
+    problem = check_options(options)
+    if problem:
+        raise DirectiveError(problem)
+    return (f'<div class="predict-panel" data-panel="v{ordinal}" '
+            f'data-options="{html.escape(json.dumps(options))}"></div>')
+
+
 HANDLERS = {"code": expand_code, "demo": expand_demo, "compare": expand_compare,
             "audience-url": expand_audience_url, "audience-qr": expand_audience_qr,
-            "bench": expand_bench}
+            "bench": expand_bench, "crowd": expand_crowd, "predict": expand_predict}

@@ -64,11 +64,17 @@ def encode(message):
     return json.dumps(message, separators=(",", ":"), allow_nan=False)
 
 
+def text(message):
+    """A message as JSON text; a greeting may come ready-made (it splices cached JSON)."""
+    return message if isinstance(message, str) else encode(message)
+
+
 class Hub:
     """Every subscriber behind one lock; broadcasts are numbered by a global `seq`."""
 
     def __init__(self, seq=0, queue_size=1024, send_buffer=64 * 1024):
         self.lock = threading.Lock()
+        self.publishing = threading.Lock()  # one publisher at a time: seq order is disk order
         self.subscribers = set()
         self.seq = seq
         self.queue_size = queue_size
@@ -81,7 +87,7 @@ class Hub:
         sub = Subscriber(conn, role)
         bound_send_buffer(conn.sock, self.send_buffer)
         with self.lock:
-            sub.offer(frames([encode(greeting(self.seq))]))
+            sub.offer(frames([text(greeting(self.seq))]))
             self.subscribers.add(sub)
         return sub
 
@@ -101,7 +107,7 @@ class Hub:
             self.tell_locked(sub, message)
 
     def tell_locked(self, sub, message):
-        if not sub.offer(frames([encode(message)])):
+        if not sub.offer(frames([text(message)])):
             self.drop(sub)
 
     def publish(self, message, persist=None):
@@ -109,25 +115,27 @@ class Hub:
         persist_all = None if persist is None else lambda messages: persist(messages[0])
         return self.publish_all([message], persist_all)[0]
 
-    def publish_all(self, messages, persist=None):
+    def publish_all(self, messages, persist=None, wire=None):
         """Stamp each message with `seq` and `at`, commit them all through `persist`, then
-        offer them to every socket as one batch. Returns the stamped messages.
+        offer them to every socket as one batch (`wire(stamped)`: the messages that carry them,
+        by default the stamped messages themselves). Returns the stamped messages.
 
-        The lock spans the commit and the fan-out, so every socket sees seq in order and
-        nothing is shown before it is on disk.
+        Publishers take turns, so every socket sees seq in order and nothing is shown before it
+        is on disk; the commit happens outside the room's lock, so a slow disk never holds up a
+        greeting, a snapshot or another socket's join.
         """
-        with self.lock:
+        with self.publishing:
             at = round(time.time(), 6)
-            stamped = []
-            for message in messages:
-                self.seq += 1
-                stamped.append({**message, "seq": self.seq, "at": at})
+            stamped = [{**message, "seq": self.seq + k, "at": at}
+                       for k, message in enumerate(messages, 1)]
             if persist is not None and stamped:
-                persist(stamped)
-            batch = frames(encode(message) for message in stamped)
-            for sub in list(self.subscribers):
-                if batch and not sub.offer(batch):
-                    self.drop(sub)
+                persist(stamped)  # blocking (disk)
+            with self.lock:
+                self.seq += len(stamped)
+                batch = frames(encode(message) for message in (wire or list)(stamped))
+                for sub in list(self.subscribers):
+                    if batch and not sub.offer(batch):
+                        self.drop(sub)
         return stamped
 
     def snapshot(self, read):

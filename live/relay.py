@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 MAX_LINE = 64 * 1024  # a longer "line" is not ours: drop it rather than grow without bound
 MAX_TEXT = 500  # longest string relayed to the audience (error messages, actors)
+MAX_BATCH = 2000  # lines relayed together at most
+GAP = 0.005  # seconds without a new line that end a burst
 
 def parse_line(line):
     """The event a runner line carries, reduced to its known fields; None if it is not one."""
@@ -36,8 +38,22 @@ class LineReader:
         self.buffer = b""
         self.eof = False
 
-    def read(self, timeout):
-        """The lines that arrived within `timeout` seconds (maybe none); sets `eof` at the end."""
+    def read(self, timeout, linger=0.0, gap=GAP):
+        """The lines that arrived within `timeout` seconds (maybe none), and those that follow
+        them, each within `gap` of the last, for up to `linger` seconds: a burst is relayed
+        together, a lone line at once. Sets `eof` at the end."""
+        lines = self.read_once(timeout)
+        until = time.monotonic() + linger
+        while lines and not self.eof and len(lines) < MAX_BATCH:
+            left = min(gap, until - time.monotonic())
+            more = self.read_once(left) if left > 0 else []
+            if not more:
+                break
+            lines += more
+        return lines
+
+    def read_once(self, timeout):
+        """The complete lines of one read, waiting at most `timeout` seconds for it."""
         if self.eof or not self.selector.select(timeout):  # blocking
             return []
         chunk = os.read(self.fd, 65536)
@@ -65,6 +81,10 @@ class Run:
         self.signalled_at = None
         self.end = None  # the runner's own run_end line
         self.errors = 0
+        self.encoder = None  # live.wire.Encoder: its unit and string tables
+        self.records = []  # every compact record sent so far, as JSON text (for hellos)
+        self.chain = {}  # the numbers of the last of them, per type (live.wire.rechain)
+        self.last_seq = None
 
     def attach(self, process):
         """Own the spawned process; a cancel that came first stops it at once."""

@@ -16,6 +16,8 @@ from runner import serve
 from runner.catalog import DEMOS, validate
 from runner.params import PARAMS
 
+from live import wire
+from live.hub import encode
 from live.relay import LineReader, Run, parse_line, spawn, tail
 
 KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
@@ -23,6 +25,7 @@ ORPHAN_GRACE = 2.0  # seconds to wait for EOF once the runner exited (a grandchi
 TIMEOUT_GRACE = 3.0  # the runner enforces --timeout itself; we kill it this much later
 TIMED_OUT = 3  # the runner's exit status for a run that hit its timeout
 FLAGS = tuple(name for name in PARAMS if name != "timeout")  # the limit is ours: `limit`
+LINGER = 0.05  # seconds a burst of the runner's lines may gather, so they share one frame
 log = logging.getLogger(__name__)
 
 
@@ -37,9 +40,11 @@ class NotRunning(Exception):
 class RunManager:
     """Starts, relays and cancels runs of the demo engine's runner."""
 
-    def __init__(self, store, hub, servers, timeout=120.0, default_workers=3, pythons=None):
+    def __init__(self, store, hub, servers, timeout=120.0, default_workers=3, pythons=None,
+                 finished=None):
         self.store, self.hub, self.servers = store, hub, servers
         self.pythons = {k: v for k, v in (pythons or {}).items() if v}  # need -> interpreter
+        self.finished = finished  # called with a run's id after its run_end (cache warming)
         self.timeout, self.default_workers = timeout, default_workers
         self.lock = threading.Lock()
         self.active = None
@@ -59,9 +64,10 @@ class RunManager:
                 raise Busy(f"run {self.active.id} is still going")
             self.active = run = Run(None, demo_id, panel, params)
         try:
-            run.id = self.store.create_run(demo_id, panel, params)
+            run.encoder = wire.Encoder(wire.unit_for(ideal(run)))
+            run.id = self.store.create_run(demo_id, panel, params, run.encoder.unit)
             self.publish(run, {"type": "run_start", "demo": demo_id, "panel": panel,
-                               "params": params})
+                               "params": params, "unit": run.encoder.unit})
             thread = threading.Thread(target=self.execute, args=(run,), name=f"run-{run.id}")
             thread.start()
         except BaseException:
@@ -93,10 +99,45 @@ class RunManager:
         """Store, then broadcast, one event of `run`."""
         return self.publish_all(run, [event])
 
+    def live_detail(self, run_id):
+        """The compact detail (JSON text) of the run going on, or None: for a hello, under the
+        hub's lock, so it matches the hello's seq exactly."""
+        with self.lock:
+            run = self.active
+        if run is None or run.id != run_id or run.encoder is None:
+            return None
+        found = self.store.summary(run_id)
+        if found is None:
+            return None
+        head = {**found, "last_seq": run.last_seq, "layout": wire.LAYOUT,
+                "names": dict.fromkeys(run.encoder.tables, 0)}
+        return encode(head)[:-1] + ',"ev":[' + ",".join(run.records) + "]}"
+
     def publish_all(self, run, events):
         """Store, then broadcast, events of `run` (one commit, one batch per socket)."""
         return self.hub.publish_all([{**event, "run": run.id} for event in events],
-                                    persist=self.store.save_events)
+                                    persist=self.store.save_events,
+                                    wire=lambda stamped: self.wire(run, stamped))
+
+    def wire(self, run, stamped):
+        """The messages that carry `stamped` (hub lock held): the run's lifecycle as it is, its
+        other events as compact records, consecutive ones in one `ev` message. The records are
+        also kept (as text) for the hellos of late joiners."""
+        out, group = [], []
+        for event in stamped + [None]:
+            if event is not None and wire.compact(event["type"]):
+                group.append(event)
+                continue
+            if group:
+                message = run.encoder.frame(run.id, group)
+                run.records.extend(encode(record)
+                                   for record in wire.rechain(message["ev"], run.chain))
+                out.append(message)
+                group = []
+            if event is not None:
+                out.append(event)
+        run.last_seq = stamped[-1]["seq"]
+        return out
 
     def error(self, run, message):
         """A run-level error (i null) shown on the slide."""
@@ -121,6 +162,16 @@ class RunManager:
                 "ideal": end.get("ideal") if end.get("ideal") is not None else ideal(run)})
         finally:
             self.release(run)
+        self.warm(run)
+
+    def warm(self, run):
+        """Tell `finished` (the cache) about a run that ended, once its slot is free."""
+        if self.finished is None:
+            return
+        try:
+            self.finished(run.id)
+        except Exception:  # a cache that cannot build is no reason to lose the thread's report
+            log.exception("run %s: could not cache its answers", run.id)
 
     def perform(self, run):
         """Make sure a slow server is up, spawn the runner, relay it; returns the status."""
@@ -152,7 +203,7 @@ class RunManager:
         code = None
         try:
             while not reader.eof:
-                self.relay_lines(run, reader.read(0.25))  # blocking
+                self.relay_lines(run, reader.read(0.25, LINGER))  # blocking
                 now = time.perf_counter()
                 if now - started > limit + TIMEOUT_GRACE:
                     run.stop("timeout")

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, request
 
 from runner.params import ParamError, UnknownDemo
 
-from live import auth
+from live import auth, crowdlive
 from live.ratelimit import Limits
 from live.runs import Busy, NotRunning
 from live.websocket import Connection, Refused, handshake, take_socket
@@ -27,14 +27,15 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 4096
 MAX_SLIDE = 100_000
 PANEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
-PRESENTER_ONLY = {"goto", "run", "cancel"}
-TYPE_NAMES = {int: "an integer", str: "a string", dict: "an object"}
+PRESENTER_ONLY = {"goto", "run", "cancel"} | crowdlive.PRESENTER_ONLY
+TYPE_NAMES = {int: "an integer", str: "a string", dict: "an object", list: "a list"}
 #: type -> {field: (python types, required)}
 SCHEMA = {
     "goto": {"slide": (int, True)},
     "run": {"demo": (str, True), "panel": (str, False), "params": (dict, False)},
     "cancel": {},
     "sync": {},
+    **crowdlive.SCHEMA,
 }
 
 
@@ -289,4 +290,5 @@ def do_sync(live, sub, _fields):
     live.hub.resync(sub, live.greeting(sub.role))
 
 
-ACTIONS = {"goto": do_goto, "run": do_run, "cancel": do_cancel, "sync": do_sync}
+ACTIONS = {"goto": do_goto, "run": do_run, "cancel": do_cancel, "sync": do_sync,
+           **crowdlive.ACTIONS}

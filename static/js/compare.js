@@ -8,7 +8,7 @@
     const row = CL.el('div', 'cmp-row');
     row.dataset.run = run.id;
     row.dataset.status = run.status;
-    row.appendChild(CL.el('span', 'cmp-label', '#' + run.id + ' ' + run.demo + '  ' + CL.paramSummary(run.params)));
+    row.appendChild(CL.el('span', 'cmp-label', run.label || '#' + run.id + ' ' + run.demo + '  ' + CL.paramSummary(run.params)));
     const track = row.appendChild(CL.el('span', 'cmp-track'));
     const bar = track.appendChild(CL.el('span', 'cmp-bar'));
     const done = typeof run.total === 'number';
@@ -61,13 +61,20 @@
         (runs.length > 1 ? ' – ' + CL.replay.stamp(runs[runs.length - 1].started_at) : '')));
     }
     node.replaceChildren(head, chart);
+    if (CL.predict) CL.predict.decorate(node, runs);
+  }
+
+  /* Every run so far, then every crowd round (crowd.js) as a row of its own. */
+  function allRuns() {
+    const runs = Array.from(CL.store.runs.values()).filter(function (run) { return run.demo; })
+      .sort(function (a, b) { return a.id - b.id; });
+    return CL.crowd ? runs.concat(CL.crowd.compareRuns()) : runs;
   }
 
   const schedule = CL.frameBatcher(function () {
     const nodes = document.querySelectorAll(VISIBLE);
     if (!nodes.length) return;
-    const runs = Array.from(CL.store.runs.values()).filter(function (run) { return run.demo; })
-      .sort(function (a, b) { return a.id - b.id; });
+    const runs = allRuns();
     nodes.forEach(function (node) { render(node, runs); });
   });
 
@@ -81,7 +88,7 @@
     renderVisible: schedule,
     renderAll: function () {
       document.querySelectorAll('.remark-slides-area .compare-panel').forEach(function (node) {
-        render(node, Array.from(CL.store.runs.values()).sort(function (a, b) { return a.id - b.id; }));
+        render(node, allRuns());
       });
     },
   };

@@ -7,7 +7,7 @@
   const CL = window.CL;
   const GOTO_GAP_MS = 120;   // at most ~8 goto/s: the server allows 10/s, so a held arrow key never gets refused
   const ECHO_MS = 1000;      // how long a slide broadcast may lag behind our own goto
-  const UI = '.demo-panel, .compare-panel, .cl-bar, .cl-toasts';
+  const UI = '.demo-panel, .compare-panel, .crowd-panel, .predict-panel, .crowd-dock, .cl-bar, .cl-toasts';
   const FIELDS = 'input, select, textarea, button';   // a focused button only keeps Space and Enter
 
   const isPresenter = CL.role === 'presenter';
@@ -139,16 +139,17 @@
   function ready(created) {
     slideshow = created;
     slideshow.on('showSlide', onShowSlide);
+    const parts = [CL.panel, CL.compare, CL.crowdpanel, CL.predict];
     slideshow.on('afterShowSlide', function () {
       CL.reader.slideShown();
-      CL.panel.renderVisible();
-      CL.compare.renderVisible();
+      parts.forEach(function (part) { part.renderVisible(); });
     });
     CL.status.start();
     CL.reader.start();
     CL.panel.start();
-    CL.panel.renderVisible();
-    CL.compare.renderVisible();
+    CL.crowdpanel.start();
+    CL.predict.start();
+    parts.forEach(function (part) { part.renderVisible(); });
     if (CL.handout) CL.handout.start();
     if (!isPresenter && !isOffline) setFollowing(true);
     document.body.dataset.ready = 'true';

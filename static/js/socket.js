@@ -70,8 +70,10 @@
       return false;
     }
     if (typeof message.seq !== 'number') return false;
+    // An `ev` frame carries several events: seq is its first, the others follow one by one.
+    const last = message.seq + (Array.isArray(message.ev) ? Math.max(message.ev.length - 1, 0) : 0);
     const gap = lastSeq !== null && message.seq > lastSeq + 1;
-    if (lastSeq === null || message.seq > lastSeq) lastSeq = message.seq;
+    if (lastSeq === null || last > lastSeq) lastSeq = last;
     return gap;
   }
 

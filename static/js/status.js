@@ -10,6 +10,7 @@
   let conn = 'connecting';
   let retryMs = 0;
   let following = null;     // audience only: true, false, or null for the presenter
+  let room = null;          // presenter only: who is in the room (from the server's room messages)
 
   function find(selector) { return document.querySelector(selector); }
 
@@ -29,9 +30,18 @@
         node.hidden = following;
       });
     }
-    // The presenter's projector stays clean unless something is wrong.
-    bar.dataset.quiet = String(CL.role === 'presenter' && conn === 'open');
+    const roomNode = find('.cl-room');
+    if (roomNode && room) roomNode.textContent = roomText(room);
+    // The presenter's projector stays clean unless something is wrong (or the room is in).
+    bar.dataset.quiet = String(CL.role === 'presenter' && conn === 'open' && !room);
     bar.hidden = false;
+  }
+
+  function roomText(counts) {
+    const parts = [counts.connected + (counts.connected === 1 ? ' viewer' : ' viewers'),
+                   counts.following + ' following', counts.alone + ' browsing alone'];
+    if (counts.tapping) parts.push(counts.tapping + ' tapping');
+    return parts.join(' · ');
   }
 
   function onClick(event) {
@@ -60,6 +70,11 @@
     },
     setFollowing: function (value) {
       following = value;
+      if (CL.crowd) CL.crowd.setFollowing(value);
+      render();
+    },
+    setRoom: function (counts) {
+      room = counts;
       render();
     },
     /* Text from outside (reject reasons, errors) goes in as textContent only. */

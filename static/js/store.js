@@ -1,5 +1,8 @@
 /* What this page knows: the presenter's slide, the demo catalog and every run with its spans.
-   Applying a message twice changes nothing, so a re-sync may overlap live events freely. */
+   Applying a message twice changes nothing, so a re-sync may overlap live events freely.
+   Run events arrive compact (docs/ARCHITECTURE.md, "Compact wire format"): `ev` frames of
+   records, and runs as compact details (in hello, and from GET /api/runs/<id>?format=compact);
+   decode() turns every record back into the readable event the runner wrote. */
 (function () {
   'use strict';
   const CL = window.CL;
@@ -7,11 +10,14 @@
   const listeners = [];
   const loading = new Map();
 
+  const DEFAULT_UNIT = 1000;   // microseconds per count, when a run does not say
   const store = CL.store = {
     role: CL.role,
+    epoch: null,        // the server database's id: a new one means everything here is stale
     slide: null,        // presenter's 0-based slide index
     slideSeq: -1,
     active: null,       // id of the run going on, or null
+    layout: [],         // [[type, [field...], [kind...]]]: how records are laid out
     demos: new Map(),   // id -> {id, title, summary, kind, defaults}
     runs: new Map(),    // id -> run record
   };
@@ -28,7 +34,7 @@
       run = {id: id, demo: null, panel: null, params: {}, status: 'running', total: null, ideal: null,
              spans: new Map(), order: [], errors: [], errorKeys: new Set(), detailed: false,
              cpu: [], loop: [], sampleKeys: new Set(),   // runner/sampler.py, drawn by lanes.js
-             maxEnd: 0, seenAt: performance.now()};
+             maxEnd: 0, seenAt: performance.now(), unit: DEFAULT_UNIT, tables: {}, events: {}};
       store.runs.set(id, run);
     }
     return run;
@@ -49,7 +55,63 @@
       if (summary[key] !== undefined && summary[key] !== null) run[key] = summary[key];
     });
     if (summary.params) run.params = summary.params;
+    if (typeof summary.unit === 'number') run.unit = summary.unit;
     setStatus(run, summary.status);
+    return run;
+  }
+
+  /* One compact record of `run` as the readable event. `frame` is what its frame carries
+     along: `fresh` (the frame's `names`: where its new strings go in the run's tables; a string
+     travels once, then its index) and `last` (each type's previous numbers: numbers travel as
+     the difference from them). */
+  function decode(run, record, frame) {
+    const shape = store.layout[record[0]];
+    if (!shape) return null;
+    const message = {type: shape[0], run: run.id};
+    const before = frame.last[shape[0]] || (frame.last[shape[0]] = {});
+    shape[1].forEach(function (field, k) {
+      let value = k + 1 < record.length ? record[k + 1] : null;
+      if (typeof value === 'string') {
+        const table = run.tables[field] || (run.tables[field] = []);
+        const at = typeof frame.fresh[field] === 'number' ? frame.fresh[field] : table.length;
+        table[at] = value;
+        frame.fresh[field] = at + 1;
+      } else if (value !== null && shape[2][k] === 'string') {
+        value = (run.tables[field] || [])[value];
+      } else if (typeof value === 'number') {
+        value = before[field] = value + (before[field] || 0);
+        if (shape[2][k] === 'number') value = value * run.unit / 1e6;
+      }
+      message[field] = value === undefined ? null : value;
+    });
+    return message;
+  }
+
+  function frameOf(names) {
+    return {fresh: Object.assign({}, names || {}), last: {}};
+  }
+
+  /* A compact detail: its summary, then every record, as one change. */
+  function mergeDetail(detail) {
+    const run = mergeSummary(detail);
+    if (Array.isArray(detail.layout)) store.layout = detail.layout;
+    const frame = frameOf(detail.names);
+    (detail.ev || []).forEach(function (record) {
+      const message = decode(run, record, frame);
+      const apply = message && appliers[message.type];
+      if (apply) apply(run, message);
+    });
+    run.detailed = true;
+    return run;
+  }
+
+  /* A readable detail (GET /api/runs/<id>, as the handout embeds it): lists per event type. */
+  function mergeReadable(detail) {
+    const run = mergeSummary(detail);
+    (detail.spans || []).forEach(function (span) { addSpan(run, span); });
+    (detail.errors || []).forEach(function (error) { addError(run, error); });
+    (detail.cpu || []).concat(detail.loop || []).forEach(function (sample) { addSample(run, sample); });
+    run.detailed = true;
     return run;
   }
 
@@ -84,6 +146,11 @@
     }
   }
 
+  /* Event types this file does not draw yet are kept, by type, so a newer panel finds them. */
+  function keepEvent(run, message) {
+    (run.events[message.type] || (run.events[message.type] = [])).push(message);
+  }
+
   function endRun(run, message) {
     if (typeof message.total === 'number') run.total = message.total;
     if (typeof message.ideal === 'number') run.ideal = message.ideal;
@@ -91,13 +158,46 @@
     if (store.active === run.id) store.active = null;
   }
 
+  /* How each event type changes a run (add one here for a new type; unknown ones are kept). */
+  const appliers = store.appliers = {span: addSpan, error: addError, cpu: addSample, loop: addSample,
+                                     run_end: endRun};
+
+  /* A database we have not seen (reset, or a fresh instance): drop everything we knew. */
+  function checkEpoch(epoch) {
+    if (typeof epoch !== 'string' || epoch === store.epoch) return;
+    if (store.epoch !== null) {
+      store.runs.clear();
+      loading.clear();
+      store.slideSeq = -1;
+      store.active = null;
+      emit({kind: 'reset'});
+    }
+    store.epoch = epoch;
+  }
+
   const handlers = {
     hello: function (message) {
+      checkEpoch(message.epoch);
       store.role = message.role;
       store.active = message.active;
+      if (Array.isArray(message.layout)) store.layout = message.layout;
       (message.runs || []).forEach(mergeSummary);
+      (message.details || []).forEach(mergeDetail);
       setSlide(message.slide, message.seq);
       emit({kind: 'hello', message: message});   // replay.js and handout.js read their state
+    },
+    ev: function (message) {
+      const run = ensureRun(message.run);
+      const frame = frameOf(message.names);
+      (message.ev || []).forEach(function (record, k) {
+        const event = decode(run, record, frame);
+        if (!event) return;
+        event.seq = message.seq + k;
+        event.at = message.at;
+        (appliers[event.type] || keepEvent)(run, event);
+      });
+      emit({kind: 'run', run: run});
+      if (!run.detailed) store.loadRun(run.id);
     },
     slide: function (message) {
       if (setSlide(message.slide, message.seq)) emit({kind: 'slide'});
@@ -107,6 +207,7 @@
       run.demo = message.demo;
       run.panel = message.panel;
       run.params = message.params || {};
+      if (typeof message.unit === 'number') run.unit = message.unit;
       run.detailed = true;     // we see it from its first event
       run.seenAt = performance.now();
       setStatus(run, 'running');
@@ -145,16 +246,18 @@
     if (handler) handler(message);
   };
 
-  /* GET /api/runs/<id>: summary + spans + errors; one request in flight per run. */
+  /* Message types of other parts of the page (crowd.js): {type: handler}, never replacing ours. */
+  store.extend = function (more) {
+    Object.keys(more).forEach(function (type) { if (!handlers[type]) handlers[type] = more[type]; });
+  };
+
+  /* GET /api/runs/<id>?format=compact: summary + records; one request in flight per run. */
   store.loadRun = function (id) {
     if (loading.has(id)) return loading.get(id);
-    const request = CL.getJSON('/api/runs/' + encodeURIComponent(id)).then(function (detail) {
-      const run = mergeSummary(detail);
-      (detail.spans || []).forEach(function (span) { addSpan(run, span); });
-      (detail.errors || []).forEach(function (error) { addError(run, error); });
-      (detail.cpu || []).concat(detail.loop || []).forEach(function (sample) { addSample(run, sample); });
-      run.detailed = true;
-      emit({kind: 'run', run: run});
+    const epoch = store.epoch;
+    const request = CL.getJSON('/api/runs/' + encodeURIComponent(id) + '?format=compact').then(function (detail) {
+      if (store.epoch !== epoch) return;   // an answer about a database we dropped
+      emit({kind: 'run', run: Array.isArray(detail.ev) ? mergeDetail(detail) : mergeReadable(detail)});
     }).catch(function (error) {
       ensureRun(id).detailed = true;   // live events still fill it; do not ask again per event
       emit({kind: 'problem', reason: 'could not load run ' + id + ': ' + error.message});
@@ -167,6 +270,7 @@
   store.resync = function (shownRunIds) {
     return Promise.all([CL.getJSON('/api/state'), CL.getJSON('/api/runs')]).then(function (answers) {
       const state = answers[0];
+      checkEpoch(state.epoch);
       answers[1].forEach(mergeSummary);
       store.active = state.active;
       if (setSlide(state.slide, state.seq)) emit({kind: 'slide'});

@@ -20,7 +20,7 @@ def test_demos_lists_the_catalog(client):
 def test_state_has_slide_seq_active(client):
     body = client.get("/api/state").json
     assert {k: body[k] for k in ("slide", "seq", "active")} == {"slide": 0, "seq": 0, "active": None}
-    assert set(body) == {"slide", "seq", "active", "replays", "now", "handout"}  # a fresh instance
+    assert set(body) == {"slide", "seq", "active", "epoch", "replays", "now", "handout"}
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token-123"},

@@ -31,7 +31,15 @@ def test_a_real_run_streams_and_is_stored(live_app, presenter_http):
     assert 0.2 <= end["total"] < 0.6  # three concurrent 0.2 s requests, generous bound
     stored = presenter_http.get(f"{live_app.url}/api/runs/{run_id}", timeout=10).json()
     assert stored["status"] == "done" and stored["panel"] == "p2"
-    assert stored["spans"] == spans and stored["errors"] == []
+    assert stored["errors"] == [] and len(stored["spans"]) == len(spans)
+    unit = stored["unit"] / 1e6  # the live spans came compact: times in whole units
+    for kept, shown in zip(stored["spans"], spans):
+        assert set(kept) == set(shown)
+        for name, value in kept.items():
+            if name.startswith(("client_", "server_")) and value is not None:
+                assert shown[name] == pytest.approx(value, abs=unit / 2 + 1e-6), name
+            else:
+                assert shown[name] == value, name
     assert stored["last_seq"] == end["seq"]
     assert stored["total"] == end["total"]
     summaries = presenter_http.get(f"{live_app.url}/api/runs", timeout=10).json()

@@ -1,12 +1,18 @@
-"""WebSocket viewers for the app tests (aiohttp's client), waiting on messages with deadlines."""
+"""WebSocket viewers for the app tests (aiohttp's client), waiting on messages with deadlines.
+
+Compact `ev` frames are decoded (live/wire.py) into the readable events they carry, so tests
+wait for "span" or "error" as the runner wrote them; `frames` keeps what came on the wire."""
 import asyncio
 import json
 import socket
 import time
+from collections import deque
 from contextlib import asynccontextmanager
 
 import aiohttp
 import requests
+
+from live.wire import Decoder
 
 DEADLINE = 10.0
 
@@ -21,16 +27,22 @@ class Viewer:
     def __init__(self, ws):
         self.ws = ws
         self.seen = []
+        self.frames = []  # every text frame as received
+        self.pending = deque()
+        self.decoder = Decoder()
         self.hello = None
 
     async def send(self, message):
         await self.ws.send_str(message if isinstance(message, str) else json.dumps(message))
 
     async def next(self, timeout=DEADLINE):
-        msg = await self.ws.receive(timeout=timeout)
-        if msg.type != aiohttp.WSMsgType.TEXT:
-            raise Closed(f"{msg.type!r} {msg.data!r}")
-        message = json.loads(msg.data)
+        while not self.pending:
+            msg = await self.ws.receive(timeout=timeout)
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                raise Closed(f"{msg.type!r} {msg.data!r}")
+            self.frames.append(msg.data)
+            self.pending.extend(self.decoder.expand(json.loads(msg.data)))
+        message = self.pending.popleft()
         self.seen.append(message)
         return message
 

@@ -9,7 +9,7 @@ from slidesource import (DIRECTIVE, DIRECTIVE_LINE, KNOWN_PROPERTIES, TYPED_TIMI
                          shown_slides)
 
 DIRECTIVE_ARITY = {"code": (0, 1), "demo": None, "compare": None, "audience-url": (0, 0),
-                   "audience-qr": (0, 0), "bench": (0, 0)}
+                   "audience-qr": (0, 0), "bench": (0, 0), "crowd": None, "predict": (0, 0)}
 
 
 def directives(slides):

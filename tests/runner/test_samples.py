@@ -10,7 +10,7 @@ import pytest
 
 from runhelp import ROOT, Result, run_runner, runner_command
 from runner import events, loopprobe, sampler
-from runner.calibrate import size_for
+from demos.calibrate import size_for
 from runner.collect import Collector
 
 CPU = {"n": 4, "concurrency": 2, "delay": 0.25}
