@@ -30,7 +30,7 @@ class TokenBucket:
 #: past it an audience socket is closed, a presenter's refusals go unanswered.
 DEFAULT_LIMITS = {
     "any": (50.0, 100),
-    "reject": (2.0, 10),
+    "reject": (5.0, 50),
     "goto": (10.0, 30),
     "run": (0.5, 3),
     "cancel": (1.0, 5),
