@@ -3,6 +3,7 @@
     python app.py [--host 0.0.0.0] [--port 5000] [--deck slides/<name>.md] [--workers 3]
                   [--presenter-token TOKEN] [--show-token] [--instance DIR]
                   [--queue-size 1024] [--run-timeout 600] [--replay-from FILE]
+                  [--max-conns-per-client 64] [--max-ws-per-client 16] [--header-timeout 10]
                   [--crowd-cap 1000]
     python app.py export [--deck FILE] [--instance DIR] [--out DIR] [--notes] [--no-pdf]
 
@@ -13,25 +14,29 @@ with --show-token: the terminal with the QR code is often the one on the project
 """
 import argparse
 import errno
+import resource
 import socket
 import sqlite3
 import sys
-import threading
 from contextlib import closing
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
 
 from runner import pythons
 from runner.params import PARAMS
 from runner.serve import ServerError
-from live import auth, close_app, create_app, default_deck, export, netinfo
+from live import auth, create_app, default_deck, export, netinfo
 from live.replay import open_database
+from live.serving import DeckArbiter, DeckWorker, pre_request, worker_exit, worker_int
 from live.store import Store
 
 __all__ = ["create_app", "main"]
-THREADS = 1000  # each WebSocket holds one thread: room for a full audience
+# HTTP requests only: an open WebSocket holds no thread (live/reactor.py owns it), so these
+# are for page loads and API calls, and for request heads that arrive slowly (each holds one
+# for at most --header-timeout seconds).
+THREADS = 400
+CONNECTIONS = 4000  # open HTTP connections in all (kept-alive ones included)
 
 
 def bounded_int(low, high):
@@ -90,6 +95,22 @@ def parse_args(argv=None):
     parser.add_argument("--run-timeout", type=bounded_int(int(timeout.low), int(timeout.high)),
                         default=int(timeout.high),
                         help="ceiling in seconds on any run's own timeout")
+    parser.add_argument("--max-conns-per-client", type=bounded_int(0, 100_000), default=64,
+                        help="open HTTP connections per client address (0: no cap; a room "
+                             "behind one NAT is one address: raise it)")
+    parser.add_argument("--max-ws-per-client", type=bounded_int(0, 100_000), default=16,
+                        help="open WebSockets per client address (0: no cap; behind one NAT "
+                             "give at least the number of phones)")
+    parser.add_argument("--flood-bench", type=bounded_int(0, 3600), default=10,
+                        help="seconds an address whose WebSocket was closed for flooding is "
+                             "refused new connections (0: never; presenters never)")
+    parser.add_argument("--header-timeout", type=bounded_int(1, 300), default=10,
+                        help="seconds a client has to send a request's head")
+    parser.add_argument("--ws-ping-interval", type=bounded_int(1, 600), default=25,
+                        help="seconds between pings on each WebSocket")
+    parser.add_argument("--worker-timeout", type=bounded_int(2, 3600), default=60,
+                        help="seconds without a heartbeat before gunicorn replaces the app's "
+                             "worker (a pause of the whole app, Ctrl-Z or SIGSTOP, is excused)")
     parser.add_argument("--crowd-cap", type=bounded_int(1, 100_000), default=1000,
                         help="requests waiting at once in a crowd round before taps are refused")
     parser.add_argument("--replay-from", type=database_file, metavar="FILE",
@@ -113,41 +134,6 @@ def free_threaded(parser, path):
     return path, version
 
 
-def shutdown(worker):
-    """Stop the app's services once, in a thread of its own (safe from a signal handler); the
-    interpreter waits for it, so slow servers and runs are stopped even on a quick exit."""
-    with worker.closing:
-        if worker.closer is None and worker.wsgi is not None:
-            worker.closer = threading.Thread(target=close_app, args=(worker.wsgi,),
-                                             name="shutdown")
-            worker.closer.start()
-    return worker.closer
-
-
-class DeckWorker(ThreadWorker):
-    """gthread, plus: SIGTERM closes our WebSockets, which would otherwise hold the worker."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.closing = threading.Lock()
-        self.closer = None
-        self.wsgi = None
-
-    def handle_exit(self, sig, frame):
-        super().handle_exit(sig, frame)
-        shutdown(self)
-
-
-def worker_int(worker):
-    shutdown(worker)
-
-
-def worker_exit(_server, worker):
-    closer = shutdown(worker)
-    if closer is not None:
-        closer.join(30)  # blocking
-
-
 class DeckServer(BaseApplication):
     """gunicorn, configured in code: 1 worker process, gthread, no control socket."""
 
@@ -161,20 +147,30 @@ class DeckServer(BaseApplication):
             "workers": 1,  # one process keeps the slide, the runs and the sockets in one place
             "worker_class": DeckWorker,
             "threads": THREADS,
-            "worker_connections": THREADS + 200,
+            "worker_connections": CONNECTIONS,
             "control_socket_disable": True,
             "graceful_timeout": 10,
-            "timeout": 60,
+            "timeout": self.args.worker_timeout,
             "keepalive": 5,
             "loglevel": "warning",
             "proc_name": "concurrency-live",
             "when_ready": self.when_ready,
             "post_worker_init": self.post_worker_init,
+            "pre_request": pre_request,
             "worker_int": worker_int,
             "worker_exit": worker_exit,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
+        # ours, read by DeckWorker (gunicorn's Config keeps unknown names off its settings)
+        self.cfg.deck_conns_per_client = self.args.max_conns_per_client
+        self.cfg.deck_header_timeout = self.args.header_timeout
+
+    def run(self):
+        try:
+            DeckArbiter(self).run()
+        except RuntimeError as exc:
+            sys.exit(f"app.py: error: {exc}")
 
     def when_ready(self, server):
         """Listening (the port is known even for --port 0): tell the app its audience URLs."""
@@ -234,6 +230,18 @@ def check_bind(host, port):
             sys.exit(f"app.py: error: cannot listen on {host}:{port}: {exc.strerror or exc}{hint}")
 
 
+def raise_file_limit():
+    """Every socket is a file descriptor: the soft limit up to the hard one."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def websocket_room():
+    """WebSockets in all: what the file descriptors leave beside HTTP and the slow servers."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(100, soft - CONNECTIONS - 500)
+
+
 DATABASE = "concurrency-live.sqlite3"  # in the instance folder (live.configure)
 
 
@@ -283,12 +291,17 @@ def main(argv=None):
     check_database(Path(args.instance) if args.instance else Path(__file__).parent / "instance")
     if args.replay_from:
         check_replay_from(args.replay_from)
+    raise_file_limit()
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
               "RUN_TIMEOUT": float(args.run_timeout),
               "FREE_THREADED_PYTHON": args.free_threaded[0],
               "PYTHON_314": pythons.find_python314(args.free_threaded),
-              "REPLAY_FROM": args.replay_from, "CROWD_CAP": args.crowd_cap}
+              "REPLAY_FROM": args.replay_from, "CROWD_CAP": args.crowd_cap,
+              "MAX_WS_PER_CLIENT": args.max_ws_per_client,
+              "WS_PING_INTERVAL": float(args.ws_ping_interval),
+              "WS_FLOOD_BENCH": float(args.flood_bench),
+              "MAX_WEBSOCKETS": websocket_room()}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
     DeckServer(args, config).run()

@@ -23,7 +23,7 @@ import aiohttp
 from bench.audience_app import (AppServer, Footprint, Meter, busy_fraction, load_average,
                                 raise_file_limit, wait_until_quiet)
 from bench.audience_followers import Crowd
-from bench.audience_report import summarise, table
+from bench.audience_report import run_events, summarise, table
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
@@ -37,7 +37,7 @@ class Options:
     delay: float = 0.5
     demo: str = "asyncio_session"
     server: str = "asyncio"
-    processes: int = 0  # follower processes; 0: one per 250 followers, at least 1
+    processes: int = 0  # follower processes; 0: one per 500 followers, at least 1
     deadline: float = 300.0  # the whole measurement, connecting to last result
     quiet: float = 0.0  # seconds to wait for an idle machine before starting
     compress: bool = True  # offer permessage-deflate, as browsers do
@@ -47,7 +47,7 @@ class Options:
         return 15 if self.compress else 0
 
     def parts(self):
-        count = self.processes or max(1, min(4, math.ceil(self.followers / 250)))
+        count = self.processes or max(1, min(4, math.ceil(self.followers / 500)))
         size, extra = divmod(self.followers, count)
         return [size + (i < extra) for i in range(count) if size + (i < extra)]
 
@@ -186,8 +186,7 @@ async def measure(url, token, app_pid, options):
                 record = await run_record(session, url, phases["start"]["run"])
                 if phases["start"]["seq"] is None:  # the presenter missed it: it came just
                     # before the run's first event (the bench broadcasts nothing in between)
-                    phases["start"]["seq"] = min((e["seq"] for e in record["spans"]
-                                                  + record["errors"]),
+                    phases["start"]["seq"] = min((e["seq"] for e in run_events(record)),
                                                  default=phases["end"]["seq"]) - 1
                 await ws.close()
                 await reader
@@ -239,7 +238,7 @@ def parse_args(argv=None):
     parser.add_argument("--demo", default=defaults.demo, help="the demo to run")
     parser.add_argument("--server", default=defaults.server, choices=("asyncio", "gunicorn"))
     parser.add_argument("--processes", type=int, default=defaults.processes,
-                        help="follower processes (default: one per 250 followers)")
+                        help="follower processes (default: one per 500 followers)")
     parser.add_argument("--deadline", type=float, default=defaults.deadline,
                         help="seconds for the whole measurement")
     parser.add_argument("--quiet", type=float, default=defaults.quiet,

@@ -1,16 +1,15 @@
 """The app under test for bench/audience.py: the real `python app.py` on a free loopback port,
 in a temporary instance folder, with a known presenter token; the memory and CPU time of its
 processes, and how busy the machine is, read from /proc."""
-import os
 import resource
 import signal
 import tempfile
 import time
 
 from harness.app_process import AppProcess
+from harness.procs import TICKS, cpu_seconds, descendants, parents, read_stat, rss_bytes  # noqa: F401
 
 TOKEN = "bench-audience-token-7c1e"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def raise_file_limit():
@@ -19,12 +18,17 @@ def raise_file_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+#: Every follower comes from 127.0.0.1, where a room's phones would have an address each.
+ROOM_ON_LOOPBACK = ("--max-ws-per-client", "0", "--max-conns-per-client", "0")
+
+
 class AppServer(AppProcess):
-    """The app in a temporary instance folder, with the bench's presenter token."""
+    """The app in a temporary instance folder, with the bench's presenter token, and no
+    per-client caps (see ROOM_ON_LOOPBACK; later arguments win)."""
 
     def __init__(self, extra_args=()):
         self.folder = tempfile.TemporaryDirectory(prefix="audience-bench-")
-        super().__init__(extra_args, self.folder.name, TOKEN)
+        super().__init__([*ROOM_ON_LOOPBACK, *extra_args], self.folder.name, TOKEN)
 
     def stop(self, signum=signal.SIGTERM):
         try:
@@ -37,56 +41,6 @@ class AppServer(AppProcess):
 
     def __exit__(self, *_exc):
         self.stop()
-
-
-def read_stat(pid):
-    """(parent pid, CPU seconds, CPU seconds of its reaped children) from /proc/<pid>/stat;
-    the name may hold spaces and ')'."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS,
-            (int(fields[13]) + int(fields[14])) / TICKS)
-
-
-def rss_bytes(pid):
-    """VmRSS of one process (0 once it has gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return 0
-
-
-def parents():
-    """{pid: parent pid} of every process now."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                found[int(entry)] = read_stat(entry)[0]
-            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-                pass  # it ended while we looked
-    return found
-
-
-def descendants(pid, table):
-    """Every process below `pid` in a {pid: parent} table."""
-    below, frontier = [], [pid]
-    while frontier:
-        children = [p for p, parent in table.items() if parent in frontier]
-        below += children
-        frontier = children
-    return below
-
-
-def cpu_seconds(pid):
-    try:
-        return read_stat(pid)[1]
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
 
 
 class Footprint:

@@ -1,6 +1,10 @@
 """Audience followers for bench/audience.py: many /ws sockets in one asyncio loop (one process
 of several), each recording every broadcast it receives (seq, `at`, receipt time).
 
+Each follower is a bare asyncio Protocol over harness/rawws.py (a handshake, a frame splitter,
+json.loads and live/wire.py's decoder for each text frame): a thousand of them cost a fraction
+of what the app spends on them, so the figures are the app's (aiohttp's clients cost more).
+
 Like the deck's own socket.js, a follower that is dropped reconnects and re-syncs from hello;
 one that saw a gap fetches the run from GET /api/runs/<id> once the run is over, and records
 the seqs it recovered there. Receipt times are time.time(): `at` is the server's epoch clock on
@@ -15,9 +19,13 @@ import resource
 import time
 from array import array
 
+from urllib.parse import urlsplit
+
 import aiohttp
 
+from harness import rawws
 from bench.audience_app import raise_file_limit
+from bench.audience_report import run_events
 from live.wire import Decoder
 
 HANDSHAKES_AT_ONCE = 50  # concurrent opening handshakes per process
@@ -103,16 +111,85 @@ class Follower:
         return dict(vars(self), baseline=sorted(self.baseline or ()))
 
 
-async def listen(follower, ws):
-    """Record frames until the socket closes or the run is over."""
-    async for frame in ws:  # blocking
+class Listener(asyncio.Protocol):
+    """One follower's socket: the handshake, then every text frame into `follower.take`."""
+
+    def __init__(self, follower, request, ready, done):
+        self.follower, self.request, self.ready, self.done = follower, request, ready, done
+        self.head = b""
+        self.frames = rawws.Frames()
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data):
         received = time.time()
-        if frame.type != aiohttp.WSMsgType.TEXT:
-            break
-        for message in follower.decoder.expand(json.loads(frame.data)):  # ev: several events
-            follower.take(message, received)
-        if follower.run_over:
+        if self.head is not None:
+            self.head += data
+            parsed = rawws.split_head(self.head)
+            if parsed is None:
+                return
+            status, data = parsed
+            self.head = None
+            if status != 101:
+                self.end(ConnectionError(f"handshake answered {status}"))
+                return
+            self.ready.set_result(True)
+        try:
+            frames = self.frames.feed(data)
+        except ValueError as exc:
+            self.end(exc)
             return
+        follower = self.follower
+        for opcode, payload in frames:
+            if opcode == rawws.TEXT:  # ev frames hold several events (live/wire.py)
+                for message in follower.decoder.expand(json.loads(payload)):
+                    follower.take(message, received)
+            elif opcode == rawws.PING:
+                self.transport.write(rawws.frame(rawws.PONG, payload))
+            elif opcode == rawws.CLOSE:
+                self.end(None)
+                return
+        if self.follower.run_over:
+            self.end(None)
+
+    def end(self, exc):
+        if not self.ready.done():
+            self.ready.set_exception(exc or ConnectionError("closed during the handshake"))
+        if not self.done.done():
+            self.done.set_result(exc)
+        self.transport.close()
+
+    def connection_lost(self, exc):
+        if not self.ready.done():
+            self.ready.set_exception(exc or ConnectionError("closed during the handshake"))
+        if not self.done.done():
+            self.done.set_result(exc)
+
+
+async def listen_once(follower, setup, gate):
+    """Connect (at most HANDSHAKES_AT_ONCE at a time), then record until the socket ends."""
+    loop = asyncio.get_running_loop()
+    parts = urlsplit(setup["url"])
+    ready, done = loop.create_future(), loop.create_future()
+    request = rawws.request(parts.hostname, parts.port, origin=setup["url"],
+                            deflate=bool(setup["compress"]))
+    async with gate:
+        transport, _ = await asyncio.wait_for(loop.create_connection(
+            lambda: Listener(follower, request, ready, done), parts.hostname, parts.port), 30)
+        try:
+            await asyncio.wait_for(ready, 30)
+        except BaseException:
+            transport.close()
+            raise
+    try:
+        exc = await done
+    finally:
+        transport.close()
+    if exc is not None:
+        raise exc
 
 
 async def follow(follower, session, setup, gate):
@@ -120,13 +197,8 @@ async def follow(follower, session, setup, gate):
     url, backoff = setup["url"], BACKOFF
     for attempt in range(RECONNECTS + 1):
         try:
-            async with gate:
-                ws = await session.ws_connect(f"{url}/ws", origin=url, max_msg_size=0,
-                                              compress=setup["compress"])
-            follower.compressed = bool(ws.compress)
-            async with ws:
-                await listen(follower, ws)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            await listen_once(follower, setup, gate)
+        except (ConnectionError, ValueError, asyncio.TimeoutError, OSError) as exc:
             follower.errors.append(f"{type(exc).__name__}: {exc}")
         if follower.run_over or attempt == RECONNECTS:
             break
@@ -148,7 +220,7 @@ async def recover(follower, session, url):
         follower.errors.append(f"recovery failed: {type(exc).__name__}: {exc}")
         return
     follower.recovered_run = True
-    follower.recovered = [event["seq"] for event in run["spans"] + run["errors"]]
+    follower.recovered = [event["seq"] for event in run_events(run)]
     if run["last_seq"] is not None and run["status"] != "running":
         follower.recovered.append(run["last_seq"])
 

@@ -13,9 +13,11 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from live import auth, wire
+from live.clients import PeerCounts
 from live.crowdlive import LIMITS as CROWD_LIMITS, CrowdLive
 from live.hub import Hub, encode
 from live.ratelimit import DEFAULT_LIMITS
+from live.reactor import Reactor
 from live.replay import Recordings, replays
 from live.runcache import RunCache
 from live.runs import RunManager
@@ -47,6 +49,8 @@ class Live:
             log.warning("runs %s were left running by a crash: marked failed", lost)
         self.hub = Hub(seq=self.store.last_seq(), queue_size=config["QUEUE_SIZE"],
                        send_buffer=config["WS_SEND_BUFFER"])
+        self.reactor = Reactor(ping_interval=config["WS_PING_INTERVAL"])
+        self.websockets = PeerCounts(config["MAX_WS_PER_CLIENT"], config["MAX_WEBSOCKETS"])
         self.servers = SlowServers()
         self.cache = RunCache(self.store, rate=config["RUN_READ_RATE"])
         self.runs = RunManager(self.store, self.hub, self.servers, timeout=config["RUN_TIMEOUT"],
@@ -134,6 +138,7 @@ class Live:
                 return
             self.crowd.close()
             self.hub.close_all()
+            self.reactor.stop()
             self.runs.close()
             self.servers.stop_all()
             self.recordings.close()
@@ -174,9 +179,14 @@ def configure(app, config):
         RATE_LIMITS={**DEFAULT_LIMITS, **CROWD_LIMITS},
         CROWD_CAP=1000,  # requests waiting at a crowd round's slow server before taps are refused
         MAX_CONTENT_LENGTH=16 * 1024,
-        # max_message_size is a hard cap well above the 4 KiB we accept: a bigger frame closes
-        # the socket before it is buffered; one between the two gets a reject.
-        SOCK_SERVER_OPTIONS={"ping_interval": 25, "max_message_size": 64 * 1024},
+        # A hard cap well above the 4 KiB we accept: a bigger message closes the socket (1009)
+        # before it is buffered; one between the two gets a reject.
+        WS_MAX_MESSAGE=64 * 1024,
+        WS_INBOX=64,  # messages waiting for their handler; one more closes the socket (1008)
+        WS_PING_INTERVAL=25.0,  # seconds; a socket that misses a pong is closed
+        WS_FLOOD_BENCH=10.0,  # seconds an address closed for flooding may not open WebSockets
+        MAX_WS_PER_CLIENT=16,  # open WebSockets per client address (0: no cap)
+        MAX_WEBSOCKETS=10_000,  # open WebSockets in all (0: no cap beyond file descriptors)
         # The app is one process of many threads, nearly all waiting on sockets: a short GIL
         # switch interval lets a slide change through quickly while readers of big runs are
         # busy (bench/abuse_reads.py: slide-change p99 about halved with 30 of them).

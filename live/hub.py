@@ -1,77 +1,42 @@
-"""WebSocket subscribers: a bounded queue and one writer thread per socket, broadcast with seq.
+"""WebSocket subscribers: a bounded queue per socket, broadcast with seq.
 
-Only a subscriber's writer thread writes to its socket (two threads sending on one socket corrupt
-its frames). A broadcast never waits for a socket: it encodes its frames once and offers the same
-bytes to every queue, and a follower whose queue is full is dropped (its socket shut down), so it
-reconnects and re-syncs from hello.
+Nothing here writes to a socket: a subscriber's frames go to its connection's queue and the
+reactor (live/reactor.py), the one thread that writes to every socket, sends them, along with
+pings, pongs and close frames, never one inside another. A broadcast never waits for a socket:
+it encodes its frames once and offers the same bytes to every queue, and a follower whose queue
+is full is dropped (its socket cut), so it reconnects and re-syncs from hello.
 """
 import json
-import queue
 import socket
 import threading
 import time
 
-from simple_websocket import ConnectionClosed
 from wsproto.frame_protocol import FrameProtocol
-
-STOP = None  # the writer's sentinel
 
 
 class Subscriber:
-    """One open WebSocket: its role, its outgoing queue and the thread that drains it.
+    """One open WebSocket: its role and its connection (live/websocket.py), whose queue holds
+    batches (the wire bytes of one or more text frames, built once for every socket): one
+    broadcast of many events costs one queue entry and one send per socket."""
 
-    The queue holds batches (the wire bytes of one or more text frames, built once for every
-    socket): one broadcast of many events costs one wake-up and one send per socket. It is a SimpleQueue (C, cheap to wake) bounded by
-    hand: only the hub offers to it, under its lock.
-    """
+    def __init__(self, conn, role):
+        self.conn, self.role = conn, role
 
-    def __init__(self, ws, role, size):
-        self.ws, self.role, self.size = ws, role, size
-        self.queue = queue.SimpleQueue()
-        self.dead = False
-        self.writer = threading.Thread(target=self.drain, name=f"ws-writer-{role}", daemon=True)
+    @property
+    def dead(self):
+        return self.conn.dead or self.conn.killing
 
     def offer(self, batch):
-        """Queue a batch of frames without waiting; False if full or the socket is dead."""
-        if self.dead or self.queue.qsize() >= self.size:
-            return False
-        self.queue.put(batch)
-        return True
+        """Queue a batch of frames without waiting; False if full or the socket is done."""
+        return self.conn.send(batch)
 
-    def drain(self):
-        """The writer thread: send queued frames in order until STOP or a dead socket."""
-        while (batch := self.queue.get()) is not STOP:  # blocking
-            try:
-                send_frames(self.ws, batch)  # blocking
-            except (ConnectionClosed, OSError):
-                self.kill()
-                return
-
-    def stop(self, wait=2.0):
-        """End the writer after what is queued; kill the socket if it cannot get there in time."""
-        if self.dead:
-            self.kill()
-        else:
-            self.queue.put(STOP)
-        self.writer.join(wait)  # blocking
-        if self.writer.is_alive():
-            self.kill()
+    def close(self, code, reason):
+        """A close frame after what is being written (see Connection.close)."""
+        self.conn.close(code, reason)
 
     def kill(self):
-        """Shut the socket down at once (it never blocks): reader, writer and handler all end."""
-        self.dead = True
-        try:
-            self.ws.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
-        self.queue.put(STOP)  # wakes a writer waiting on an empty queue; a busy one fails
-
-
-def send_frames(ws, batch):
-    """Send a batch of ready-made frames in one system call (the writer thread only)."""
-    if not ws.connected:
-        raise ConnectionClosed(ws.close_reason, ws.close_message)
-    ws.sock.sendall(batch)
+        """Cut the socket at once (the reactor does it): reader and handler end."""
+        self.conn.kill()
 
 
 # Server frames are unmasked and, with no extension negotiated, the same bytes on every socket:
@@ -84,13 +49,13 @@ def frames(texts):
     return b"".join(SERVER_FRAMES.send_data(text, True) for text in texts)
 
 
-def bound_send_buffer(ws, size):
+def bound_send_buffer(sock, size):
     """A fixed kernel send buffer per socket: without it Linux grows it to megabytes for a
     follower that stops reading, so a room of them would pin a lot of memory and the queue
     (where we notice a slow follower) would fill only much later."""
     if size:
         try:
-            ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
         except OSError:
             pass  # not a TCP socket (tests with fakes); nothing to bound
 
@@ -116,22 +81,20 @@ class Hub:
         self.send_buffer = send_buffer
         self.dropped = 0
 
-    def join(self, ws, role, greeting):
-        """Add a socket; its first frame is `greeting(seq)`, built under the lock so that no
-        broadcast falls between the snapshot and the subscription."""
-        sub = Subscriber(ws, role, self.queue_size)
-        bound_send_buffer(ws, self.send_buffer)
+    def join(self, conn, role, greeting):
+        """Add a connection; its first frame is `greeting(seq)`, built under the lock so that
+        no broadcast falls between the snapshot and the subscription."""
+        sub = Subscriber(conn, role)
+        bound_send_buffer(conn.sock, self.send_buffer)
         with self.lock:
             sub.offer(frames([text(greeting(self.seq))]))
             self.subscribers.add(sub)
-        sub.writer.start()
         return sub
 
     def leave(self, sub):
-        """Remove a socket whose handler is ending and stop its writer."""
+        """Remove a socket that has ended."""
         with self.lock:
             self.subscribers.discard(sub)
-        sub.stop()
 
     def resync(self, sub, greeting):
         """Answer a `sync`: a fresh greeting, consistent with the broadcasts around it."""

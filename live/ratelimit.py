@@ -25,9 +25,12 @@ class TokenBucket:
         return True
 
 
-#: message type -> (rate per second, burst); "any" bounds every message a socket sends.
+#: message type -> (rate per second, burst). "any" bounds every frame a socket sends, junk
+#: included: over it, the socket is closed (1008). "reject" bounds the refusals it is answered:
+#: past it an audience socket is closed, a presenter's refusals go unanswered.
 DEFAULT_LIMITS = {
     "any": (50.0, 100),
+    "reject": (5.0, 50),
     "goto": (10.0, 30),
     "run": (0.5, 3),
     "cancel": (1.0, 5),
@@ -36,14 +39,20 @@ DEFAULT_LIMITS = {
 
 
 class Limits:
-    """The buckets of one socket, one per message type plus one for all messages."""
+    """The buckets of one socket, one per message type plus one for all messages. "any" is
+    taken by the reactor's thread, the others by the socket's handler job: one thread each."""
 
     def __init__(self, limits=None, clock=time.monotonic):
         limits = {**DEFAULT_LIMITS, **(limits or {})}
         self.buckets = {kind: TokenBucket(rate, burst, clock)
                         for kind, (rate, burst) in limits.items()}
 
+    def allow_any(self):
+        """True if one more frame of any kind may be taken now (the reactor asks, per frame)."""
+        return self.buckets["any"].take()
+
     def allow(self, kind):
-        """True if a message of `kind` may go through now."""
+        """True if a message of `kind` may go through now (its own bucket; "any" was taken
+        when the frame arrived)."""
         bucket = self.buckets.get(kind)
-        return self.buckets["any"].take() and (bucket is None or bucket.take())
+        return bucket is None or bucket.take()

@@ -1,7 +1,9 @@
 """Blueprint: /ws, one WebSocket per viewer (JSON text frames, see docs/ARCHITECTURE.md).
 
 `parse_message(text, role)` is the pure edge: any frame becomes an Action or a Reject with a
-one-line reason, and never raises. The route adds the rate limits and does the action.
+one-line reason, and never raises. The route does the handshake, hands the socket to the
+reactor (no thread is held while a socket is open) and `answer` does each message's action
+with the rate limits.
 """
 import base64
 import binascii
@@ -11,17 +13,16 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, request
-from flask_sock import Sock
+from flask import Blueprint, Response, current_app, request
 
 from runner.params import ParamError, UnknownDemo
 
 from live import auth, crowdlive
 from live.ratelimit import Limits
 from live.runs import Busy, NotRunning
+from live.websocket import Connection, Refused, handshake, take_socket
 
 bp = Blueprint("ws", __name__)
-sock = Sock()
 log = logging.getLogger(__name__)
 MAX_BYTES = 4096
 MAX_SLIDE = 100_000
@@ -156,29 +157,99 @@ def check_origin():
 def decline_compression():
     """Decline permessage-deflate, which every browser offers: compressing each frame for each
     socket costs the app CPU in proportion to the room (bench/audience: slide-change p99 over
-    100 ms at 500 followers) and rules out encoding a broadcast once for every socket.
-    simple-websocket builds its handshake from this header, so without it the offer is gone."""
+    100 ms at 500 followers) and rules out encoding a broadcast once for every socket. Our
+    handshake (live/websocket.py) accepts no extension; dropping the header says so twice."""
     request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
 
 
-@sock.route("/ws", bp=bp)
-def socket(ws):
-    """One viewer: hello first, then its messages until it leaves or is dropped."""
+class TakenOver(Response):
+    """The answer of a route whose socket the reactor now owns: gunicorn must neither write
+    to it nor keep it alive (flask-sock does the same)."""
+
+    def __call__(self, environ, start_response):
+        if "gunicorn.socket" in environ:
+            raise StopIteration()
+        return super().__call__(environ, start_response)
+
+
+@bp.route("/ws", websocket=True)
+def socket():
+    """One viewer: the handshake here, then the reactor reads and writes its socket, and a
+    handler thread does its messages one at a time (hello first)."""
     live = current_app.extensions["live"]
     try:
         role = "presenter" if auth.is_presenter(request) else "audience"
     except auth.TooManyGuesses:  # guessing tokens at the handshake: an audience socket
         role = "audience"
-    sub = live.hub.join(ws, role, live.greeting(role))
-    limits = Limits(current_app.config["RATE_LIMITS"])
+    peer = request.remote_addr or ""
     try:
-        while True:
-            text = ws.receive()  # blocking
-            reason = answer(live, sub, limits, text)
-            if reason:
-                live.hub.tell(sub, {"type": "reject", "reason": reason})
-    finally:
-        live.hub.leave(sub)
+        proto, accept = handshake(request.environ)
+    except Refused as exc:
+        return exc.reason, exc.status
+    refused = refusal(live, peer)
+    if refused:
+        return refused, 429
+    try:
+        sock, mode = take_socket(request.environ)
+    except Refused as exc:
+        live.websockets.give(peer)
+        return exc.reason, exc.status
+    try:
+        sock.sendall(accept)  # blocking (a few hundred bytes into an empty buffer)
+    except OSError:  # the client is gone already
+        sock.close()
+        live.websockets.give(peer)
+        return TakenOver()
+    ended = serve(live, connection(live, sock, proto, peer, role), role, peer)
+    if mode == "werkzeug":  # the development server closes the socket when we return
+        ended.wait()  # blocking
+    return TakenOver()
+
+
+def refusal(live, peer):
+    """Why `peer` may not open a WebSocket now (None: it may; counted then)."""
+    if (benched := live.websockets.benched_for(peer)) > 0:
+        return f"WebSockets from {peer} refused for {benched:.0f} s more: it flooded"
+    if not live.websockets.take(peer):
+        return (f"too many WebSockets from {peer} (at most {live.websockets.per_peer}; "
+                "a room behind one NAT needs --max-ws-per-client)")
+    return None
+
+
+def connection(live, sock, proto, peer, role):
+    config = current_app.config
+    return Connection(sock, proto, peer, Limits(config["RATE_LIMITS"]),
+                      out_size=live.hub.queue_size, in_size=config["WS_INBOX"],
+                      max_message=config["WS_MAX_MESSAGE"], urgent=role == "presenter")
+
+
+def serve(live, conn, role, peer):
+    """Subscribe the connection, wire its handlers and hand it to the reactor; returns the
+    event set when it has ended."""
+    sub = live.hub.join(conn, role, live.greeting(role))
+    bench = current_app.config["WS_FLOOD_BENCH"]
+    conn.on_message = lambda text: respond(live, sub, conn.limits, text)
+    if role != "presenter" and bench:  # a presenter is never locked out
+        conn.on_abuse = lambda: live.websockets.bench(peer, bench)
+    conn.on_close = lambda: live.reactor.defer(left, live, sub, peer)
+    return live.reactor.add(conn)
+
+
+def left(live, sub, peer):
+    live.hub.leave(sub)
+    live.websockets.give(peer)
+
+
+def respond(live, sub, limits, text):
+    """Do one message (a handler thread); refusals are answered while the socket has
+    "reject" tokens, then an audience socket is closed and a presenter's go unanswered."""
+    reason = answer(live, sub, limits, text)
+    if not reason:
+        return
+    if limits.allow("reject"):
+        live.hub.tell(sub, {"type": "reject", "reason": reason})
+    elif sub.role != "presenter":
+        sub.conn.abused("too many refused messages")
 
 
 def answer(live, sub, limits, text):

@@ -5,7 +5,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable
 
-from runner.params import DEFAULTS, PARAMS, UnknownDemo, fill, shown
+from runner.params import DEFAULTS, PARAMS, ParamError, UnknownDemo, fill, shown
+
+#: demos whose `concurrency` is a number of processes started at once
+PROCESS_DEMOS = ("processes", "cpu_processes")
+PER_CORE = 8  # processes per core worth starting for a demo: beyond it, no speed-up to show
+PROCESS_MEMORY = 30 * 2**20  # bytes a demo process may take (measured 1-5 MB; kept generous)
 
 
 def cores():
@@ -185,4 +190,33 @@ def validate(demo_id, raw=None):
     """
     if not isinstance(demo_id, str) or demo_id not in DEMOS:
         raise UnknownDemo(f"unknown demo {shown(demo_id)}")
-    return fill(DEMOS[demo_id].defaults, raw)
+    params = fill(DEMOS[demo_id].defaults, raw)
+    if demo_id in PROCESS_DEMOS:
+        limit, reason = process_limit()
+        if params["concurrency"] > limit:
+            raise ParamError(f"concurrency {params['concurrency']} is more processes than this "
+                             f"machine holds for a demo: at most {limit} ({reason})")
+    return params
+
+
+def available_memory():
+    """Bytes of memory available now (Linux: MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def process_limit():
+    """(most processes a demo may start at once, why): PER_CORE per core, fewer if the
+    memory available now would not hold them."""
+    by_cores = PER_CORE * cores()
+    free = available_memory()
+    if free is not None and free // PROCESS_MEMORY < by_cores:
+        return max(1, free // PROCESS_MEMORY), \
+            f"{free / 2**30:.1f} GiB free, {PROCESS_MEMORY // 2**20} MB per process"
+    return by_cores, f"{PER_CORE} per core, {cores()} cores"

@@ -79,13 +79,26 @@ def clean_env():
     return env
 
 
+#: Every server is started from this one thread, which lives as long as the process: the
+#: kernel's PR_SET_PDEATHSIG fires when the thread that forked exits, so a server started from a
+#: short-lived thread (a run's, a crowd round's) would be stopped with it.
+SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="server-spawner")
+
+
+def tethered(command):
+    """`command` under runner/lifeline.py: it gets SIGTERM if we die, even by SIGKILL."""
+    return [sys.executable, "-m", "runner.lifeline", str(os.getpid()), "--", *command]
+
+
 def launch(name, command, sock, deadline, workers=1):
-    """Run `command` (which serves on `sock`) and return its Server once `workers` answer."""
+    """Run `command` (which serves on `sock`) and return its Server once `workers` answer.
+    The server is tethered to the thread that calls this (see runner/lifeline.py)."""
     log = tempfile.TemporaryFile()
     try:
-        process = subprocess.Popen(command, cwd=ROOT, env=clean_env(), pass_fds=[sock.fileno()],
+        process = SPAWNER.submit(  # from the one long-lived thread: the tether's "parent"
+            subprocess.Popen, tethered(command), cwd=ROOT, env=clean_env(), pass_fds=[sock.fileno()],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                   start_new_session=True)
+                                   start_new_session=True).result()
     except OSError:
         log.close()
         raise
