@@ -17,6 +17,7 @@ without it (or without namespaces) it says so in one line and exits 0. It remove
 also on an error or Ctrl-C.
 """
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -26,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiohttp
 import requests
 
 from bench.app_process import AppProcess
@@ -146,15 +148,17 @@ def wait_idle(app):
 
 def goto(app, slide):
     """Move the room with a presenter socket of our own (from the host side)."""
-    from simple_websocket import Client
-    ws = Client.connect(app.ws_url, headers={"Authorization": f"Bearer {app.token}"})
-    try:
-        ws.receive(10)  # hello
-        ws.send(json.dumps({"type": "goto", "slide": slide}))
-        while json.loads(ws.receive(10)).get("type") != "slide":
+    asyncio.run(goto_async(app, slide))
+
+
+async def goto_async(app, slide):
+    headers = {"Authorization": f"Bearer {app.token}"}
+    async with aiohttp.ClientSession() as session, \
+            session.ws_connect(app.ws_url, headers=headers) as ws:
+        await ws.receive_json(timeout=10)  # hello
+        await ws.send_json({"type": "goto", "slide": slide})
+        while (await ws.receive_json(timeout=10)).get("type") != "slide":
             pass
-    finally:
-        ws.close()
 
 
 def measure(venue, app, phones, options):
