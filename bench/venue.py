@@ -30,10 +30,11 @@ from pathlib import Path
 import aiohttp
 import requests
 
-from bench.app_process import AppProcess
+from harness.app_process import AppProcess
 from bench.audience_report import percentile
 from live.slides import panels_by_slide
 
+ONE_ADDRESS = ["--max-conns-per-client", "0", "--max-ws-per-client", "0"]
 TOKEN = "bench-venue-token-3b9d"
 GOALS = {"first_slide": 10.0, "run_end": 2.0, "reconnect": 5.0, "first_bytes": 230_000,
          "run_bytes": 40_000}
@@ -275,7 +276,10 @@ def main(argv=None):
     folder = tempfile.TemporaryDirectory(prefix="venue-bench-")
     try:
         load = loadavg()
-        app = AppProcess(["--host", venue.host_ip, "--deck", str(DECK)], folder.name, TOKEN)
+        # Every phone of the namespace leaves from its one address: a room behind one NAT,
+        # which the per-client caps would refuse (README: "Rooms behind one NAT").
+        app = AppProcess(["--host", venue.host_ip, "--deck", str(DECK), *ONE_ADDRESS],
+                         folder.name, TOKEN)
         app.start()
         phones = Phones(venue, app.url, options.phones)
         rows = measure(venue, app, phones, options)
