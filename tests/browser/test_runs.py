@@ -112,7 +112,7 @@ def test_forged_messages_from_the_audience_are_refused(presenter, audience, fini
     assert result["slide"] == slide
     # A refusal on the page's own socket shows as a toast, as text.
     audience.page.evaluate("CL.socket.send({type: 'run', demo: 'threads', params: {}})")
-    expect(audience.page.locator(".cl-toast")).to_contain_text("only the presenter")
+    expect(audience.page.locator(".cl-toast", has_text="only the presenter").first).to_be_visible()
     # Outside text is shown as text: a reason quoting markup does not become markup.
     audience.page.evaluate("CL.socket.send({type: '<img src=x>'})")
     expect(audience.page.locator(".cl-toast", has_text="<img src=x>")).to_have_count(1)
