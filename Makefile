@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup run test bench browser clean handout
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed build/remark.min.js
 
 # Re-install whenever the pinned requirements change.
 $(VENV)/.installed: requirements.txt
@@ -19,6 +19,10 @@ $(VENV)/.installed: requirements.txt
 node_modules/.installed: package.json package-lock.json
 	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# remark for the phones: its own source bundled with a lean highlight.js (scripts/remark/).
+build/remark.min.js: node_modules/.installed scripts/remark/build.mjs scripts/remark/highlighter.js
+	node scripts/remark/build.mjs $@
 
 browser:
 	@scripts/ensure-browsers.sh
@@ -37,4 +41,4 @@ bench: setup
 	$(PY) -m bench.fidelity
 
 clean:
-	rm -rf $(VENV) node_modules instance test-artifacts .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules build instance test-artifacts .pytest_cache .hypothesis

@@ -13,6 +13,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from live import auth, wire
+from live.assets import REMARK_JS
 from live.clients import PeerCounts
 from live.crowdlive import LIMITS as CROWD_LIMITS, CrowdLive
 from live.hub import Hub, encode
@@ -165,7 +166,7 @@ def configure(app, config):
         SLIDES_DIR=ROOT / "slides",
         ROOT_DIR=ROOT,
         BENCH_DIR=ROOT / "docs" / "bench",
-        REMARK_JS=ROOT / "node_modules" / "remark-slide" / "out" / "remark.min.js",
+        REMARK_JS=REMARK_JS,
         DATABASE=os.path.join(app.instance_path, "concurrency-live.sqlite3"),
         RUN_TIMEOUT=600.0,  # a ceiling on every run's own `timeout`
         WORKERS=3,  # the slow server's workers when a run does not say
@@ -200,6 +201,8 @@ def configure(app, config):
     app.config["PRESENTER_TOKEN"] = app.config["PRESENTER_TOKEN"] or auth.new_token()
     for key in ("SLIDES_DIR", "ROOT_DIR", "BENCH_DIR", "REMARK_JS"):
         app.config[key] = Path(app.config[key])
+    if not app.config["REMARK_JS"].is_file():
+        raise RuntimeError(f"{app.config['REMARK_JS']} is missing: `make setup` builds it")
 
 
 def secure(response):

@@ -2,7 +2,7 @@
 
     /assets/css/deck.3f2a9c1b0d4e.css  -> static/css/deck.css, while its content hashes to 3f2a9c1b0d4e
     /assets/js/all.<hash>.js            -> static/js/*.js of BUNDLES["js/all.js"], one after the other
-    /assets/vendor/remark.min.<hash>.js -> remark.min.js from node_modules (never from a CDN)
+    /assets/vendor/remark.min.<hash>.js -> build/remark.min.js, built from npm (never from a CDN)
 
 A hashed URL names one content for ever, so it is served `Cache-Control: public,
 max-age=31536000, immutable` and a phone that reloads asks only for the page and the deck. Each
@@ -36,6 +36,8 @@ from flask_compress import Compress
 bp = Blueprint("assets", __name__)
 log = logging.getLogger(__name__)
 PREFIX = "/assets/"
+# remark as `make` builds it from npm packages (scripts/remark/build.mjs): lean highlight.js
+REMARK_JS = Path(__file__).resolve().parent.parent / "build" / "remark.min.js"
 IMMUTABLE = "public, max-age=31536000, immutable"
 DIGEST_CHARS = 12
 HASHED = re.compile(r"(?P<stem>[A-Za-z0-9_./-]+?)\.(?P<digest>[0-9a-f]{%d})(?P<ext>\.[A-Za-z0-9]+)"

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader
 from runner import tracefile
 from runner.catalog import DEMOS, validate
 
-from live.assets import BUNDLES, CSS
+from live.assets import BUNDLES, CSS, REMARK_JS
 from live.directives import Context, expand_deck
 from live.replay import open_database
 
@@ -31,7 +31,6 @@ def stem(path):
     return Path(path).stem
 
 
-REMARK_JS = ROOT / "node_modules" / "remark-slide" / "out" / "remark.min.js"
 #: our scripts in the handout: the live page's bundle (live/assets.py), offline.js after socket.js
 SCRIPTS = [name for path in BUNDLES["js/all.js"]
            for name in ([stem(path), "offline"] if stem(path) == "socket" else [stem(path)])]

@@ -172,5 +172,6 @@ def test_real_server_sends_remark_compressed_and_immutable(live_app, http):
                         stream=True, timeout=30)
     raw = response.raw.read(decode_content=False)
     assert response.headers["Content-Encoding"] == "gzip"
-    assert len(raw) < 210_000 < len(gzip.decompress(raw))
+    # remark as make builds it (lean highlight.js): about 33 KB gzipped, 101 KB plain
+    assert len(raw) < 40_000 and len(gzip.decompress(raw)) > 2.5 * len(raw)
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"

@@ -1,6 +1,7 @@
 """Pages, deck markdown and headers, in-process (create_app + test_client): roles, notes,
 directives, traversal, CSP."""
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -90,10 +91,28 @@ def test_pages_refuse_unknown_decks(client, deck):
     assert client.get(f"/?deck={deck}").status_code == 404
 
 
-def test_remark_comes_from_node_modules(client):
+def test_remark_is_the_one_make_built_from_node_modules(client):
     with client.get("/vendor/remark.min.js") as moved:   # the old address leads to the hashed one
         assert moved.status_code == 302 and "/assets/vendor/remark.min." in moved.location
     with client.get(moved.location) as response:
         assert response.status_code == 200
         assert "javascript" in response.headers["Content-Type"]
-        assert response.data == (ROOT / "node_modules/remark-slide/out/remark.min.js").read_bytes()
+        assert response.data == (ROOT / "build/remark.min.js").read_bytes()
+        assert b'version:"0.14.0"' in response.data and b"window.remark=" in response.data
+
+
+def test_the_built_remark_is_current(tmp_path):
+    """build/remark.min.js is what scripts/remark/build.mjs makes of today's sources."""
+    fresh = tmp_path / "remark.min.js"
+    subprocess.run(["node", str(ROOT / "scripts/remark/build.mjs"), str(fresh)], check=True, timeout=60)
+    assert fresh.read_bytes() == (ROOT / "build/remark.min.js").read_bytes(), "run `make setup`"
+
+
+def test_docs_name_every_highlighted_language():
+    """docs/DECKS.md's list is the LANGUAGES of scripts/remark/highlighter.js, in order."""
+    source = (ROOT / "scripts/remark/highlighter.js").read_text(encoding="utf-8")
+    table = source.split("var LANGUAGES = {", 1)[1].split("};", 1)[0]
+    languages = re.findall(r"^\s*'?([\w-]+)'?:", table, flags=re.M)
+    docs = " ".join((ROOT / "docs/DECKS.md").read_text(encoding="utf-8").split())
+    listed = docs.split("where one is added): ", 1)[1].split(" (and their aliases", 1)[0]
+    assert listed == ", ".join(languages)
