@@ -3,7 +3,8 @@ WebSocket messages that drive them (their fields, limits and actions, merged int
 tables).
 
 A socket first says which device it is (`device`), and gets `crowd_hello`: every round and
-prediction so far, and which requests and votes are its own.
+prediction so far, and which requests and votes are its own. A tap or a vote needs the device;
+`follow` is the socket's own state and is taken before it too (live/room.py).
 """
 from live.crowd import Crowd
 from live.crowdbatch import Batcher

@@ -4,6 +4,11 @@ while they change.
 
 Seats are kept by a weak reference to the hub's subscriber, so a socket that leaves takes its
 seat with it and nothing here needs a hook into the socket's life.
+
+Following is the socket's state, not the device's: a `follow` that comes before the socket's
+`device` is kept on its seat (counted at once), and the device fills the seat in when it comes.
+A page from before the device went first on every socket (an open tab keeps its old scripts),
+or any client that sends the two in the other order, is not refused for it.
 """
 import re
 import threading
@@ -15,8 +20,8 @@ PUSH_EVERY = 0.5  # seconds between room updates to the presenter, at most
 
 
 class Seat:
-    def __init__(self, role, device):
-        self.role, self.device = role, device
+    def __init__(self, role, device=None):
+        self.role, self.device = role, device  # device: its pseudonym, None until said
         self.follow = None
 
 
@@ -37,10 +42,12 @@ class Room:
         key = self.device_key(device_id)
         with self.lock:
             seat = self.seats.get(sub)
-            if seat is not None and seat.device != key:
-                return "device: this socket already said which device it is"
             if seat is None:
                 self.seats[sub] = Seat(sub.role, key)
+            elif seat.device is None:  # it said whether it follows first
+                seat.device = key
+            elif seat.device != key:
+                return "device: this socket already said which device it is"
         return None
 
     def device(self, sub):
@@ -50,12 +57,14 @@ class Room:
             return None if seat is None else seat.device
 
     def follow(self, sub, state):
+        """The socket follows the presenter or browses alone, said before or after its device;
+        returns a reject reason or None."""
         if state not in FOLLOW_STATES:
             return "follow: state must be following or alone"
         with self.lock:
             seat = self.seats.get(sub)
             if seat is None:
-                return "follow: say which device first"
+                seat = self.seats[sub] = Seat(sub.role)
             seat.follow = state
         return None
 

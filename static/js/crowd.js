@@ -158,11 +158,16 @@
 
   crowd.isFinal = function (status) { return !!FINAL[status]; };
 
-  /* Say who we are on every (re)connect and after a gap; the answer is crowd_hello. */
+  /* Who we are goes first on every socket, from its open event (socket.js), so nothing this page
+     sends on it (a follow, a tap, a vote) comes before it, not even in the moment between the
+     socket opening and its hello; then whether we follow. The answer is crowd_hello. */
+  let greeted = true;   // has this socket's own hello (the greeting) come already?
   function introduce() {
+    greeted = false;
     CL.socket.send({type: 'device', id: crowd.device});
     if (CL.role !== 'presenter' && crowd.following !== null) sendFollow();
   }
+  CL.socket.onOpen(introduce);
 
   function sendFollow() {
     CL.socket.send({type: 'follow', state: crowd.following ? 'following' : 'alone'});
@@ -174,7 +179,10 @@
     if (changed && CL.socket.isOpen()) sendFollow();
   };
 
+  /* A later hello (the answer to a sync) or a gap: ask again for the crowd's state we may have
+     missed. The greeting needs nothing: our device went before it was read. */
   CL.store.on(function (change) {
-    if (change.kind === 'hello' || change.kind === 'runs') introduce();
+    if (change.kind === 'hello' && !greeted) greeted = true;
+    else if (change.kind === 'hello' || change.kind === 'runs') CL.socket.send({type: 'device', id: crowd.device});
   });
 })();

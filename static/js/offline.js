@@ -39,6 +39,7 @@
                        runs: summaries, replays: {}, handout: {download: false}});
     },
     send: function () { return false; },
+    onOpen: function () {},   // never opens
     isOpen: function () { return false; },
   };
 })();

@@ -1,5 +1,7 @@
 /* One WebSocket to /ws that comes back after a drop: exponential backoff with jitter,
-   a sync when a hidden tab shows again, and a re-sync when a seq number is skipped. */
+   a sync when a hidden tab shows again, and a re-sync when a seq number is skipped.
+   What the page must say first on every socket (crowd.js: its device) goes out from the open
+   event itself, before anything else can be sent on that socket. */
 (function () {
   'use strict';
   const CL = window.CL;
@@ -12,6 +14,7 @@
   let retryTimer = null;
   let lastSeq = null;
   let opened = false;         // has this page ever been connected?
+  const openers = [];         // run first on every new socket (CL.socket.onOpen)
 
   function socketUrl() {
     return (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws';
@@ -30,6 +33,8 @@
     const socket = ws = new WebSocket(socketUrl());
     socket.addEventListener('open', function () {
       attempt = 0;
+      // Before setState: its hooks, and any send they lead to, must come after the openers'.
+      openers.forEach(function (opener) { opener(); });
       setState('open');
       // The server greets every new socket with hello; after a drop ask again to be sure.
       if (opened) send({type: 'sync'});
@@ -102,6 +107,9 @@
       connect();
     },
     send: send,
+    /* opener() runs on every new socket before anything else is sent on it (the server takes a
+       tap or a vote only from a socket that said its device). */
+    onOpen: function (opener) { openers.push(opener); },
     isOpen: function () { return !!ws && ws.readyState === WebSocket.OPEN; },
   };
 })();

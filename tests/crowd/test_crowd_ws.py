@@ -145,6 +145,32 @@ def test_taps_while_closed_and_audience_control_are_refused(crowd_app):
     assert without_clock(after) == without_clock(before)
 
 
+def test_a_follow_before_the_device_is_kept_not_refused(crowd_app, cookie):
+    """Following is the socket's state: said before the device, it counts, and the device still
+    binds the socket once (a page of old scripts sends them in that order after a reconnect)."""
+    async def scenario():
+        async with device(crowd_app, cookie) as presenter, device(crowd_app, say=False) as early:
+            await early.send({"type": "follow", "state": "alone"})
+            await early.send({"type": "follow", "state": "sideways"})
+            # answers come in order: a refusal of the first follow would come first
+            assert await early.reject() == "follow: state must be following or alone"
+            await early.send({"type": "device", "id": early.id})
+            await early.wait_type("crowd_hello")
+            await early.send({"type": "device", "id": early.id[::-1]})
+            other = await early.reject()
+            room = await presenter.wait_for(lambda m: m["type"] == "room" and m["alone"] == 1)
+            await early.send({"type": "follow", "state": "following"})
+            back = await presenter.wait_for(
+                lambda m: m["type"] == "room" and m["alone"] == 0 and m["following"] == 1)
+            return other, room, back, early.seen
+
+    other, room, back, seen = run(scenario())
+    assert other == "device: this socket already said which device it is"
+    assert [m["reason"] for m in seen if m["type"] == "reject"] == [
+        "follow: state must be following or alone", other]
+    assert room["following"] == 0 and back["alone"] == 0
+
+
 def test_votes_change_until_closed_and_forgeries_change_nothing(crowd_app, cookie):
     options = ["sync", "threads", "asyncio_session", "processes"]
 
