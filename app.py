@@ -11,25 +11,22 @@ On start it launches the embedded slow server, writes the presenter URL (with it
 <instance>/presenter-url.txt (owner-only) and prints where it is, then the audience URL for every
 local address with a QR code, and last `Serving on http://HOST:PORT`. The token is printed only
 with --show-token: the terminal with the QR code is often the one on the projector.
+
+The flags and their checks are live/cli.py's (`python app.py --help` lists them all); what is
+checked before gunicorn starts (the address, the database) is live/preflight.py's.
 """
-import argparse
-import errno
 import resource
-import socket
-import sqlite3
 import sys
-from contextlib import closing
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
 from runner import pythons
-from runner.params import PARAMS
 from runner.serve import ServerError
 from live import auth, create_app, default_deck, export, netinfo
-from live.replay import open_database
+from live.cli import parse_args
+from live.preflight import check_bind, check_database, check_replay_from
 from live.serving import DeckArbiter, DeckWorker, pre_request, worker_exit, worker_int
-from live.store import Store
 
 __all__ = ["create_app", "main"]
 # HTTP requests only: an open WebSocket holds no thread (live/reactor.py owns it), so these
@@ -37,101 +34,6 @@ __all__ = ["create_app", "main"]
 # for at most --header-timeout seconds).
 THREADS = 400
 CONNECTIONS = 4000  # open HTTP connections in all (kept-alive ones included)
-
-
-def bounded_int(low, high):
-    def convert(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
-        return value
-    return convert
-
-
-def deck_file(text):
-    path = Path(text)
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"no deck file {text}")
-    return path.resolve()
-
-
-def token(text):
-    if not auth.TOKEN_SHAPE.fullmatch(text):
-        raise argparse.ArgumentTypeError("8 to 128 characters from A-Z a-z 0-9 _ -")
-    return text
-
-
-def database_file(text):
-    path = Path(text)
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"no database file {text}")
-    return path.resolve()
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description="Serve the live concurrency deck.")
-    commands = parser.add_subparsers(dest="command", metavar="{export}")
-    export.add_arguments(commands.add_parser(
-        "export", help="write the handout: index.html, a PDF and trace files"), deck_file)
-    parser.add_argument("--host", default="0.0.0.0", help="address to bind (default: all)")
-    parser.add_argument("--port", type=bounded_int(0, 65535), default=5000,
-                        help="port to bind; 0 picks a free one")
-    parser.add_argument("--deck", type=deck_file, help="the deck to present (any .md file)")
-    workers, timeout = PARAMS["workers"], PARAMS["timeout"]
-    parser.add_argument("--workers", type=bounded_int(int(workers.low), int(workers.high)),
-                        default=workers.default,
-                        help="gunicorn sync workers of the embedded slow server")
-    parser.add_argument("--presenter-token", type=token,
-                        help="the presenter's secret (default: a new random one)")
-    parser.add_argument("--show-token", action="store_true",
-                        help="also print the presenter URL with its token (not for a terminal "
-                             "on the projector)")
-    parser.add_argument("--instance", help="folder for the database (default: instance/)")
-    parser.add_argument("--queue-size", type=bounded_int(1, 100_000), default=1024,
-                        help="batches of frames queued per viewer before a slow one is dropped")
-    parser.add_argument("--run-timeout", type=bounded_int(int(timeout.low), int(timeout.high)),
-                        default=int(timeout.high),
-                        help="ceiling in seconds on any run's own timeout")
-    parser.add_argument("--max-conns-per-client", type=bounded_int(0, 100_000), default=64,
-                        help="open HTTP connections per client address (0: no cap; a room "
-                             "behind one NAT is one address: raise it)")
-    parser.add_argument("--max-ws-per-client", type=bounded_int(0, 100_000), default=16,
-                        help="open WebSockets per client address (0: no cap; behind one NAT "
-                             "give at least the number of phones)")
-    parser.add_argument("--flood-bench", type=bounded_int(0, 3600), default=10,
-                        help="seconds an address whose WebSocket was closed for flooding is "
-                             "refused new connections (0: never; presenters never)")
-    parser.add_argument("--header-timeout", type=bounded_int(1, 300), default=10,
-                        help="seconds a client has to send a request's head")
-    parser.add_argument("--ws-ping-interval", type=bounded_int(1, 600), default=25,
-                        help="seconds between pings on each WebSocket")
-    parser.add_argument("--worker-timeout", type=bounded_int(2, 3600), default=60,
-                        help="seconds without a heartbeat before gunicorn replaces the app's "
-                             "worker (a pause of the whole app, Ctrl-Z or SIGSTOP, is excused)")
-    parser.add_argument("--crowd-cap", type=bounded_int(1, 100_000), default=1000,
-                        help="requests waiting at once in a crowd round before taps are refused")
-    parser.add_argument("--replay-from", type=database_file, metavar="FILE",
-                        help="a rehearsal's database: recorded runs the presenter may replay")
-    parser.add_argument("--free-threaded-python", metavar="PATH",
-                        help="a free-threaded Python for cpu_threads_ft (default: python3.14t, "
-                             "python3.13t or python3.13-nogil on PATH, if one works)")
-    args = parser.parse_args(argv)
-    args.free_threaded = free_threaded(parser, args.free_threaded_python)
-    return args
-
-
-def free_threaded(parser, path):
-    """(path, version) of the free-threaded Python to use, or (None, None); a bad PATH is a
-    usage error with its reason."""
-    if path is None:
-        return pythons.find_free_threaded()
-    version, reason = pythons.probe(path)
-    if reason:
-        parser.error(f"--free-threaded-python: {reason}")
-    return path, version
 
 
 class DeckServer(BaseApplication):
@@ -218,18 +120,6 @@ def banner(args, port, app, slow_url, out):
     out.flush()
 
 
-def check_bind(host, port):
-    """A one-line reason instead of gunicorn's five retries when the address is taken or wrong."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            hint = " (--port 0 picks a free one)" if exc.errno == errno.EADDRINUSE else ""
-            sys.exit(f"app.py: error: cannot listen on {host}:{port}: {exc.strerror or exc}{hint}")
-
-
 def raise_file_limit():
     """Every socket is a file descriptor: the soft limit up to the hard one."""
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -242,47 +132,6 @@ def websocket_room():
     return max(100, soft - CONNECTIONS - 500)
 
 
-DATABASE = "concurrency-live.sqlite3"  # in the instance folder (live.configure)
-
-
-def database_problem(path):
-    """Why the database at `path` cannot be used, or None. Read-only first (a damaged file is
-    never written to), then the reads every page and socket makes."""
-    if not path.is_file():
-        return "it is not a file"
-    try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
-        if verdict != "ok":
-            return verdict.splitlines()[0]
-        store = Store(path)
-        try:
-            store.slide(), store.last_seq(), store.runs(), store.active()
-        finally:
-            store.close()
-    except sqlite3.Error as exc:
-        return str(exc)
-    except (ValueError, TypeError, KeyError) as exc:
-        return f"unreadable data: {type(exc).__name__}: {exc}"
-    return None
-
-
-def check_database(folder):
-    """A damaged database stops the start with one line saying what to do; the file is kept."""
-    path = Path(folder) / DATABASE
-    problem = database_problem(path) if path.exists() else None
-    if problem:
-        sys.exit(f"app.py: error: the database {path} is damaged ({problem}); it was left as "
-                 "it is: move it aside to start afresh, or pass --instance with another folder")
-
-
-def check_replay_from(path):
-    try:
-        open_database(path).close()
-    except ValueError as exc:
-        sys.exit(f"app.py: error: --replay-from {exc}")
-
-
 def main(argv=None):
     args = parse_args(argv)
     if args.command == "export":
@@ -292,6 +141,11 @@ def main(argv=None):
     if args.replay_from:
         check_replay_from(args.replay_from)
     raise_file_limit()
+    DeckServer(args, app_config(args)).run()
+
+
+def app_config(args):
+    """The flags as create_app's config (what the worker builds the app from)."""
     config = {"PRESENTER_TOKEN": args.presenter_token or auth.new_token(),
               "DECK": args.deck, "WORKERS": args.workers, "QUEUE_SIZE": args.queue_size,
               "RUN_TIMEOUT": float(args.run_timeout),
@@ -304,7 +158,7 @@ def main(argv=None):
               "MAX_WEBSOCKETS": websocket_room()}
     if args.instance:
         config["INSTANCE_PATH"] = str(Path(args.instance).resolve())
-    DeckServer(args, config).run()
+    return config
 
 
 if __name__ == "__main__":

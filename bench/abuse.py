@@ -31,7 +31,7 @@ from bench.abuse_clients import (ATTACKER, VISITOR, browser_probe, finish_attack
                                  worker_of)
 from harness.app_process import AppProcess
 from bench.audience_app import cpu_seconds, descendants, load_average, parents
-from bench.audience_report import percentile
+from bench.audience_report import goal, markdown, ms, percentile
 from harness import rawws
 
 TOKEN = "bench-abuse-token-5d2e"
@@ -234,16 +234,6 @@ def final_status(app, run_id, deadline=700.0):
     return "running"
 
 
-# -- the table ------------------------------------------------------------------------------
-
-def ms(seconds):
-    return "-" if seconds is None else f"{seconds * 1000:.1f}"
-
-
-def goal(met, text):
-    return f"{text}: {'met' if met else '**missed**'}"
-
-
 SCENARIOS = {"connections": connections, "flood": flood, "stop": stop}
 
 
@@ -291,10 +281,8 @@ def main(argv=None):
                              " / ".join(f"{x:.2f}" for x in load), ""))
             finally:
                 app.stop()
-    print(f"`python -m bench.abuse {' '.join(sys.argv[1:])}`\n")
-    print("| scenario | measure | value | goal |\n| --- | --- | --- | --- |")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    command = " ".join(["python -m bench.abuse", *sys.argv[1:]])
+    print(markdown(command, ("scenario", "measure", "value", "goal"), rows))
     return 0
 
 

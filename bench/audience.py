@@ -22,7 +22,7 @@ import aiohttp
 
 from bench.audience_app import (AppServer, Footprint, Meter, busy_fraction, load_average,
                                 raise_file_limit, wait_until_quiet)
-from bench.audience_followers import Crowd
+from bench.audience_crowd import Crowd
 from bench.audience_report import run_events, summarise, table
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)

@@ -1,5 +1,6 @@
 """Figures for bench/audience.py: merge what the followers recorded into one summary, and print
-it as a markdown table with the goals of issues 3 and 5 beside it."""
+it as a markdown table with the goals of issues 3 and 5 beside it. bench/abuse.py prints its
+table with the same helpers (ms, goal, markdown)."""
 import math
 import os
 
@@ -143,6 +144,10 @@ def verdict(ok):
     return "met" if ok else "**missed**"
 
 
+def goal(met, text):
+    return f"{text}: {verdict(met)}"
+
+
 def at_most(value, limit):
     return value is not None and value <= limit
 
@@ -204,8 +209,17 @@ def table(s, command):
          f"of {m['cores']} cores ({m['slides']['others']:.0%} / {m['run']['others']:.0%})",
          "others ≈ 0% (else the figures are skewed)"),
     ]
-    lines = [f"`{command}`", "", "| measure | value | goal |", "| --- | --- | --- |"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    lines = [markdown(command, ("measure", "value", "goal"), rows)]
     if s["error_count"]:
         lines += ["", f"{s['error_count']} follower errors, e.g. {s['errors']}"]
     return "\n".join(lines)
+
+
+def markdown(command, header, rows):
+    """The command in backticks, a blank line, then `rows` as a markdown table under `header`."""
+    lines = [f"`{command}`", "", cells(header), "|" + " --- |" * len(header)]
+    return "\n".join(lines + [cells(row) for row in rows])
+
+
+def cells(row):
+    return "| " + " | ".join(row) + " |"

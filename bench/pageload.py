@@ -12,10 +12,9 @@ import sys
 from urllib.parse import urlsplit
 
 import requests
-from playwright.sync_api import sync_playwright
 
 from bench.audience_app import AppServer
-from harness.headless import launch  # the tests' Chromium flags: one place
+from harness.headless import chromium, fresh_context  # the tests' Chromium flags: one place
 
 # Runs before the page's own scripts: note the moment remark has shown a slide and ours are ready.
 MARK_READY = """
@@ -32,8 +31,7 @@ GOAL_MS = 500.0
 
 def open_once(browser, url, cookies):
     """(ms from navigation start to the first slide, hosts other than the app's asked)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
+    with fresh_context(browser, viewport={"width": 1280, "height": 720}) as context:
         if cookies:
             context.add_cookies(cookies)
         context.add_init_script(MARK_READY)
@@ -45,8 +43,6 @@ def open_once(browser, url, cookies):
         page.goto(url)
         page.wait_for_function("() => window.__firstSlideAt !== undefined", timeout=15_000)
         return page.evaluate("() => window.__firstSlideAt"), foreign
-    finally:
-        context.close()
 
 
 def presenter_cookies(app):
@@ -93,12 +89,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 1 <= args.samples <= 100:
         parser.error("--samples must be between 1 and 100")
-    with AppServer(["--deck", args.deck]) as app, sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            rows = measure(browser, app, args.samples)
-        finally:
-            browser.close()
+    with AppServer(["--deck", args.deck]) as app, chromium() as (_playwright, browser):
+        rows = measure(browser, app, args.samples)
     print(table(rows, args.samples, args.deck))
     return 0 if all(not foreign for _, _, foreign in rows) else 1
 

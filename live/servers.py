@@ -2,13 +2,13 @@
 and restarted when it has died (a slow server killed mid-run must not break the next run).
 
 Bounded: at most `keep` servers at once (the least recently used one is stopped to make room),
-and a server no run has asked for in `idle_after` seconds is stopped. Every server is started
-from one long-lived thread, so the kernel stops it if the app dies, even by SIGKILL (see
-runner/lifeline.py: the tether belongs to the thread that started the process).
+and a server no run has asked for in `idle_after` seconds is stopped. runner/serve.py starts
+every server from its one long-lived thread, so the kernel stops it if the app dies, even by
+SIGKILL (see runner/lifeline.py: the tether belongs to the thread that started the process);
+url() may be called from any thread, a run's or a crowd round's.
 """
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from runner import serve
 
@@ -25,7 +25,6 @@ class SlowServers:
         self.servers = {}
         self.used = {}  # workers -> monotonic time of the last url()
         self.stopping = []  # threads stopping retired servers
-        self.spawner = ThreadPoolExecutor(1, thread_name_prefix="slow-server-spawner")
         self.closed = threading.Event()
         self.reaper = threading.Thread(target=self.reap_idle, name="slow-server-reaper",
                                        daemon=True)
@@ -41,7 +40,7 @@ class SlowServers:
                     server.stop()  # reap the dead one and its orphaned workers
                     del self.servers[workers]
                 self.make_room_locked()
-                server = self.spawner.submit(self.start, workers=workers).result()  # blocking
+                server = self.start(workers=workers)  # blocking
                 self.servers[workers] = server
             return server.url
 
@@ -88,4 +87,3 @@ class SlowServers:
             server.stop()  # blocking
         for thread in stopping:
             thread.join()  # blocking
-        self.spawner.shutdown(wait=False)

@@ -6,7 +6,7 @@ Asks the kernel for SIGTERM when the parent goes (PR_SET_PDEATHSIG, kept across 
 that the parent is still the one named (it may have died already), then becomes COMMAND. So a
 slow server never outlives an app that was SIGKILLed. Where prctl does not exist (macOS) it
 just runs COMMAND. The kernel's "parent" is the thread that started us: start servers from a
-thread that lives as long as the app (live/servers.py does).
+thread that lives as long as the app (runner/serve.py's SPAWNER is one).
 """
 import ctypes
 import os

@@ -5,7 +5,6 @@ DEMO is a demo id (see --list) or the path of a learner's script using requests 
 happens (docs/ARCHITECTURE.md); without: a readable table. Exit status: 0 when every request
 succeeded, 1 when a request failed or the demo raised, 2 for bad usage, 3 when the run timed out.
 """
-import argparse
 import importlib
 import multiprocessing
 import os
@@ -19,52 +18,16 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from runner import pythons, serve, trace, tracefile
+from runner.options import list_demos, parse
 from runner.catalog import DEMOS, validate
-from demos.cli import build_urls, call, http_url
+from demos.cli import build_urls, call
 from runner.collect import Collector, JsonWriter, Receiver, TableWriter
 from demos.calibrate import size_for
 from runner.params import DEFAULTS, PARAMS, ParamError, fill
-from runner.sampler import INTERVAL, Sampler, interval_flag
+from runner.sampler import Sampler
 
 BOOT = Path(__file__).resolve().parent / "_boot"
 SCRIPT_URL = "http://127.0.0.1:8000/"  # where the seeds' scripts look (gunicorn's default)
-
-
-def parse(argv):
-    """(options, the script's own arguments after `--`)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    rest = argv[argv.index("--") + 1:] if "--" in argv else []
-    argv = argv[:argv.index("--")] if "--" in argv else argv
-    parser = argparse.ArgumentParser(prog="python -m runner", description=__doc__.split("\n")[0])
-    parser.add_argument("demo", nargs="?", help="a demo id, or the path of a script")
-    for param in PARAMS.values():  # validated by runner.params, the demo's defaults fill the rest
-        parser.add_argument(f"--{param.name}", help=flag_help(param))
-    parser.add_argument("--url", type=http_url,
-                        help="client demos and scripts: use this server instead of starting one")
-    parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
-    parser.add_argument("--trace", type=tracefile.writable, metavar="FILE",
-                        help="also write the run to FILE in Chrome's Trace Event Format "
-                             "(open it in the Perfetto UI: docs/TRACING.md)")
-    parser.add_argument("--sample", type=interval_flag, default=INTERVAL, metavar="SECONDS",
-                        help=f"seconds between CPU and event-loop samples (default {INTERVAL:g}; "
-                             "0: no samples)")
-    parser.add_argument("--list", action="store_true", help="list the demos and exit")
-    args = parser.parse_args(argv)
-    if not args.list and not args.demo:
-        parser.error("name a demo (see --list) or a script")
-    return args, rest
-
-
-def flag_help(param):
-    """A flag's help from the table: its meaning, then its range or choices."""
-    if param.choices:
-        return f"{param.meaning} ({'|'.join(param.choices)})"
-    return f"{param.meaning} ({param.low:g} to {param.high:g})"
-
-
-def list_demos():
-    for demo in DEMOS.values():
-        print(f"{demo.id:<18} {demo.summary}")
 
 
 def raise_file_limit():
@@ -276,7 +239,7 @@ def exit_now_if_stuck(status):
 
 
 def main(argv=None):
-    args, script_args = parse(argv)
+    args, script_args = parse(argv, __doc__.split("\n")[0])
     if args.list:
         list_demos()
         return 0

@@ -69,8 +69,8 @@ def test_idle_servers_stop_and_only_a_few_run_at_once():
 
 
 def test_a_server_started_from_a_short_lived_thread_survives_it():
-    """The tether belongs to the starting thread: SlowServers starts from its own thread, so
-    a run's thread ending does not take the server with it."""
+    """The tether belongs to the starting thread: runner/serve.py starts every server from its
+    one long-lived thread, so a run's thread ending does not take the server with it."""
     import threading
     servers = SlowServers()
     try:

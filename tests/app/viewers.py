@@ -1,7 +1,8 @@
 """WebSocket viewers for the app tests (aiohttp's client), waiting on messages with deadlines.
 
 Compact `ev` frames are decoded (live/wire.py) into the readable events they carry, so tests
-wait for "span" or "error" as the runner wrote them; `frames` keeps what came on the wire."""
+wait for "span" or "error" as the runner wrote them; `frames` keeps what came on the wire.
+tests/crowd/crowdsockets.py builds its devices on `connect` (kind=its Viewer subclass)."""
 import asyncio
 import json
 import socket
@@ -17,12 +18,13 @@ from live.wire import Decoder
 DEADLINE = 10.0
 
 
-class Closed(Exception):
+class Closed(ConnectionError):
     """The server closed the socket."""
 
 
 class Viewer:
     """One socket: `send(obj)`, `next()`, `wait_for(predicate)`; every message kept in `seen`."""
+    deadline = DEADLINE  # seconds a wait gives up after, unless it is given its own
 
     def __init__(self, ws):
         self.ws = ws
@@ -35,7 +37,8 @@ class Viewer:
     async def send(self, message):
         await self.ws.send_str(message if isinstance(message, str) else json.dumps(message))
 
-    async def next(self, timeout=DEADLINE):
+    async def next(self, timeout=None):
+        timeout = self.deadline if timeout is None else timeout
         while not self.pending:
             msg = await self.ws.receive(timeout=timeout)
             if msg.type != aiohttp.WSMsgType.TEXT:
@@ -46,8 +49,9 @@ class Viewer:
         self.seen.append(message)
         return message
 
-    async def wait_for(self, predicate, timeout=DEADLINE):
+    async def wait_for(self, predicate, timeout=None):
         """The first message (from now on) for which predicate(message) is true."""
+        timeout = self.deadline if timeout is None else timeout
         give_up = time.monotonic() + timeout
         while (left := give_up - time.monotonic()) > 0:
             message = await self.next(left)
@@ -55,11 +59,11 @@ class Viewer:
                 return message
         raise asyncio.TimeoutError(f"no matching message within {timeout} s; saw {self.seen[-5:]}")
 
-    async def wait_type(self, kind, timeout=DEADLINE, **fields):
+    async def wait_type(self, kind, timeout=None, **fields):
         return await self.wait_for(
             lambda m: m["type"] == kind and all(m.get(k) == v for k, v in fields.items()), timeout)
 
-    async def reject(self, timeout=DEADLINE):
+    async def reject(self, timeout=None):
         return (await self.wait_type("reject", timeout))["reason"]
 
     async def sync(self):
@@ -69,13 +73,14 @@ class Viewer:
 
 
 @asynccontextmanager
-async def connect(app, cookies=None, origin="same", headers=None):
-    """A viewer of `app`, its hello already read. origin="same" sends the app's own Origin."""
+async def connect(app, cookies=None, origin="same", headers=None, kind=Viewer):
+    """A viewer of `app` (a `kind`), its hello already read. origin="same" sends the app's own
+    Origin."""
     origin = app.url if origin == "same" else origin
     async with aiohttp.ClientSession(cookies=cookies) as session:
         async with session.ws_connect(app.ws_url, origin=origin, headers=headers,
                                       autoping=True, max_msg_size=0) as ws:
-            viewer = Viewer(ws)
+            viewer = kind(ws)
             viewer.hello = await viewer.wait_type("hello")
             yield viewer
 

@@ -1,53 +1,27 @@
-"""Sockets for the crowd tests: aiohttp WebSockets on the real app, each one a device."""
-import asyncio
-import json
+"""Sockets for the crowd tests: aiohttp WebSockets on the real app, each one a device (a Viewer
+of tests/app/viewers.py that said which device it is)."""
 import secrets
-import time
+import sys
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-import aiohttp
 import requests
 
-DEADLINE = 15.0
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "app"))
+from viewers import Viewer, connect  # noqa: E402  (tests/app's own helper)
+
 CAP = 4  # the crowd tests' app waits for at most this many requests at once (--crowd-cap)
 
 
-class Device:
-    """One socket that said which device it is; every message it got is kept in `seen`."""
+class Device(Viewer):
+    """One socket that said which device it is (`id`, its `crowd_hello`)."""
+    deadline = 15.0  # a crowd round's answers wait on slow servers
 
-    def __init__(self, ws, device_id):
-        self.ws, self.id = ws, device_id
-        self.seen = []
-        self.hello = self.crowd_hello = None
+    def __init__(self, ws):
+        super().__init__(ws)
+        self.id = self.crowd_hello = None
 
-    async def send(self, message):
-        await self.ws.send_str(json.dumps(message))
-
-    async def next(self, timeout=DEADLINE):
-        msg = await self.ws.receive(timeout=timeout)
-        if msg.type != aiohttp.WSMsgType.TEXT:
-            raise ConnectionError(f"{msg.type!r} {msg.data!r}")
-        message = json.loads(msg.data)
-        self.seen.append(message)
-        return message
-
-    async def wait_for(self, predicate, timeout=DEADLINE):
-        give_up = time.monotonic() + timeout
-        while (left := give_up - time.monotonic()) > 0:
-            message = await self.next(left)
-            if predicate(message):
-                return message
-        raise asyncio.TimeoutError(f"no matching message in {timeout} s; saw {self.seen[-5:]}")
-
-    async def wait_type(self, kind, timeout=DEADLINE, **fields):
-        return await self.wait_for(
-            lambda m: m["type"] == kind and all(m.get(k) == v for k, v in fields.items()),
-            timeout)
-
-    async def reject(self):
-        return (await self.wait_type("reject"))["reason"]
-
-    async def round_status(self, status, timeout=DEADLINE):
+    async def round_status(self, status, timeout=None):
         return await self.wait_for(
             lambda m: m["type"] == "crowd_round" and m["status"] == status, timeout)
 
@@ -55,15 +29,12 @@ class Device:
 @asynccontextmanager
 async def device(app, cookies=None, device_id=None, say=True):
     """A socket on `app` that (unless say=False) declared a fresh random device id."""
-    device_id = device_id or secrets.token_urlsafe(16)
-    async with aiohttp.ClientSession(cookies=cookies) as session:
-        async with session.ws_connect(app.ws_url, origin=app.url, max_msg_size=0) as ws:
-            viewer = Device(ws, device_id)
-            viewer.hello = await viewer.wait_type("hello")
-            if say:
-                await viewer.send({"type": "device", "id": device_id})
-                viewer.crowd_hello = await viewer.wait_type("crowd_hello")
-            yield viewer
+    async with connect(app, cookies, kind=Device) as viewer:
+        viewer.id = device_id or secrets.token_urlsafe(16)
+        if say:
+            await viewer.send({"type": "device", "id": viewer.id})
+            viewer.crowd_hello = await viewer.wait_type("crowd_hello")
+        yield viewer
 
 
 def presenter_cookie(app):
