@@ -22,11 +22,8 @@ import sys
 from pathlib import Path
 
 import urllib3
-from playwright.sync_api import sync_playwright
-
 from bench.audience_app import AppServer
-
-from harness.headless import launch  # the tests' Chromium flags: one place
+from harness import headless  # the tests' Chromium and its flags: one place
 
 FIRST_GOAL, RELOAD_GOAL = 230_000, 30_000
 ASSET = re.compile(r'(?:src|href)="(/assets/[^"]+)"')
@@ -54,9 +51,8 @@ class Tally:
 def chromium_load(browser, device, url):
     """(first load Tally, reload Tally) of one fresh phone context in Chromium, counted by the
     DevTools protocol: encodedDataLength is what came off the network (0 from the cache)."""
-    context = browser.new_context(**{key: value for key, value in device.items()
-                                     if key != "default_browser_type"})
-    try:
+    options = {key: value for key, value in device.items() if key != "default_browser_type"}
+    with headless.fresh_context(browser, **options) as context:
         page = context.new_page()
         cdp = context.new_cdp_session(page)
         tally = [Tally()]
@@ -69,8 +65,6 @@ def chromium_load(browser, device, url):
         page.reload()
         settle(page)
         return first, tally[0]
-    finally:
-        context.close()
 
 
 def settle(page):
@@ -163,13 +157,10 @@ def main(argv=None):
     if not 1 <= args.samples <= 20:
         parser.error("--samples must be between 1 and 20")
     deck = Path(args.deck).stem
-    with AppServer(["--deck", args.deck]) as app, sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
+    with AppServer(["--deck", args.deck]) as app:
+        with headless.chromium() as (playwright, browser):
             device = playwright.devices["iPhone 13"]
             chromium = [chromium_load(browser, device, app.url + "/") for _ in range(args.samples)]
-        finally:
-            browser.close()
         plain = [gzip_client_load(app.url, deck) for _ in range(args.samples)]
     print(table(chromium, plain, args.samples, args.deck))
     worst = max(max(load[0].total for load in chromium + plain) - FIRST_GOAL,
