@@ -98,7 +98,8 @@ def main(argv=None):
         started = time.perf_counter()
         if args.reuse:
             from live.replay import open_database
-            reader = open_database(instance / "concurrency-live.sqlite3")
+            from live.store import DATABASE_NAME
+            reader = open_database(instance / DATABASE_NAME)
             runs = [reader.run(summary["id"]) for summary in reader.runs()]
             reader.close()
         else:

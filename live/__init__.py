@@ -24,7 +24,7 @@ from live.runcache import RunCache
 from live.runs import RunManager
 from live.servers import SlowServers
 from live.slides import DeckPanels
-from live.store import FINAL, Store
+from live.store import DATABASE_NAME, FINAL, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CSP = ("default-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -167,7 +167,7 @@ def configure(app, config):
         ROOT_DIR=ROOT,
         BENCH_DIR=ROOT / "docs" / "bench",
         REMARK_JS=REMARK_JS,
-        DATABASE=os.path.join(app.instance_path, "concurrency-live.sqlite3"),
+        DATABASE=os.path.join(app.instance_path, DATABASE_NAME),
         RUN_TIMEOUT=600.0,  # a ceiling on every run's own `timeout`
         WORKERS=3,  # the slow server's workers when a run does not say
         FREE_THREADED_PYTHON=None,  # cpu_threads_ft's interpreter (app.py finds or takes one)

@@ -22,6 +22,7 @@ from runner.catalog import DEMOS, validate
 from live.assets import BUNDLES, CSS, REMARK_JS
 from live.directives import Context, expand_deck
 from live.replay import open_database
+from live.store import DATABASE_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +36,6 @@ def stem(path):
 SCRIPTS = [name for path in BUNDLES["js/all.js"]
            for name in ([stem(path), "offline"] if stem(path) == "socket" else [stem(path)])]
 CROWD_TABLES = ("crowd_rounds", "crowd_requests", "predictions", "votes")  # live/crowdstore.py
-DATABASE_NAME = "concurrency-live.sqlite3"  # as live.configure names it in the instance folder
 HANDOUT_URL = "index.html"  # stands in for the audience URL: the handout names no host
 
 

@@ -9,9 +9,8 @@ from contextlib import closing
 from pathlib import Path
 
 from live.replay import open_database
-from live.store import Store
+from live.store import DATABASE_NAME, Store
 
-DATABASE = "concurrency-live.sqlite3"  # in the instance folder (live.configure)
 
 
 def check_bind(host, port):
@@ -50,7 +49,7 @@ def database_problem(path):
 
 def check_database(folder):
     """A damaged database stops the start with one line saying what to do; the file is kept."""
-    path = Path(folder) / DATABASE
+    path = Path(folder) / DATABASE_NAME
     problem = database_problem(path) if path.exists() else None
     if problem:
         sys.exit(f"app.py: error: the database {path} is damaged ({problem}); it was left as "

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS events (
 """
 SUMMARY = "id, demo, panel, params, status, total, ideal, started_at, unit"
 LOST = "the app stopped while this run was going"
+DATABASE_NAME = "concurrency-live.sqlite3"  # in the instance folder (live.configure)
 READERS = 4  # pooled read connections: enough for a burst, few enough to stay cheap
 MAX_ID = 2 ** 63 - 1  # SQLite's largest integer: a bigger id is no run of ours
 FINAL = ("done", "failed", "timeout", "cancelled")
