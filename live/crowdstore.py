@@ -42,6 +42,13 @@ class CrowdStore:
             self.secret = secrets.token_hex(32)
             store.write([Store.set_state("device_secret", self.secret)])
 
+    @classmethod
+    def reading(cls, store):
+        """Only its reads, on a database opened read-only (an export): nothing is written."""
+        reads = cls.__new__(cls)
+        reads.store, reads.secret = store, None
+        return reads
+
     def device_key(self, device_id):
         """The pseudonym stored for a device id (never the id itself)."""
         return hmac.new(self.secret.encode(), device_id.encode(), hashlib.sha256).hexdigest()[:32]

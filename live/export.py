@@ -22,7 +22,10 @@ from runner.catalog import DEMOS, validate
 from live.assets import BUNDLES, CSS, REMARK_JS
 from live.directives import Context, expand_deck
 from live.replay import open_database
+from live.crowdround import Round
+from live.crowdstore import CrowdStore
 from live.store import DATABASE_NAME
+from live.votes import Prediction
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,33 +87,21 @@ def deck_markdown(deck, notes, root=ROOT, bench_dir=None, workers=3):
 
 
 def crowd(reader):
-    """The crowd rounds, their requests and the predictions with their tallies, where this
-    database has the crowd tables; {} otherwise. No device id (not even its keyed hash) leaves:
-    a handout is for everyone."""
+    """The crowd rounds (each with its rows) and the predictions (each with its counts) in the
+    shapes of GET /api/crowd/rounds/<id> and of crowd_hello, where this database has the crowd
+    tables; {} otherwise. No device id (not even its keyed hash) leaves: a handout is for everyone."""
     tables = {name for name, in reader.read("SELECT name FROM sqlite_master WHERE type='table'")}
     if not set(CROWD_TABLES) <= tables:
         return {}
-    rounds = rows(reader, "SELECT * FROM crowd_rounds ORDER BY id")
-    requests = rows(reader, "SELECT round_id, i, t, client_start, client_end, server_start, "
-                            "server_end, worker, worker_no, error FROM crowd_requests "
-                            "ORDER BY round_id, i")
-    predictions = rows(reader, "SELECT * FROM predictions ORDER BY id")
-    for prediction in predictions:
-        prediction["tally"] = dict(reader.read(
-            "SELECT option, count(*) FROM votes WHERE prediction_id = ? GROUP BY option",
-            (prediction["id"],)))
-    return {"rounds": rounds, "requests": requests, "predictions": predictions}
-
-
-def rows(reader, sql):
-    """A query's rows as dicts by column name."""
-    db = reader.reader()
-    try:
-        cursor = db.execute(sql)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-    finally:
-        reader.readers.put(db)
+    reads = CrowdStore.reading(reader)
+    rounds = []
+    for rid, panel, params, status, error, _opened in reads.rounds():
+        stored = Round(rid, panel, params, status, error)
+        stored.load(reads.requests(rid))
+        rounds.append(stored.detail())  # public rows: never the device
+    predictions = [Prediction(pid, panel, options, status, votes).summary()
+                   for pid, panel, options, status, votes in reads.predictions()]
+    return {"rounds": rounds, "predictions": predictions}
 
 
 def recorded_runs(reader, latest=False):

@@ -1,8 +1,10 @@
 /* The handout's seam: with the page's embedded data (script#cl-offline, written by
    `python app.py export`) there is no server and no socket. This swaps the page's two transports
    for that data, so store.js, panel.js and compare.js run unchanged:
-     CL.getJSON(url)  answers /api/demos, /api/runs, /api/runs/<id> and /api/state from it;
-     CL.socket        opens nothing, says 'handout' and greets once with every run's summary.
+     CL.getJSON(url)  answers /api/demos, /api/runs, /api/runs/<id>, /api/state, /api/crowd and
+                      /api/crowd/rounds/<id> from it;
+     CL.socket        opens nothing, says 'handout' and greets once with every run's summary,
+                      then with every crowd round and prediction as the server would (crowd_hello).
    Loaded after socket.js; the live page does not load it at all. */
 (function () {
   'use strict';
@@ -22,6 +24,15 @@
     ['/api/state', {slide: null, seq: 0, active: null}],
   ]);
   data.runs.forEach(function (run) { answers.set('/api/runs/' + run.id, run); });
+  const crowd = data.crowd || {};
+  const rounds = (crowd.rounds || []).map(function (detail) {
+    answers.set('/api/crowd/rounds/' + detail.round, detail);
+    const summary = Object.assign({}, detail);
+    delete summary.requests;
+    return summary;
+  });
+  const predictions = crowd.predictions || [];
+  answers.set('/api/crowd', {rounds: rounds, predictions: predictions});
 
   /* The runs are embedded in their readable form: a request for another form (?format=compact)
      gets that, and store.js merges either. */
@@ -37,6 +48,8 @@
       hooks.onState('handout');
       hooks.onMessage({type: 'hello', role: 'audience', slide: null, seq: 0, active: null,
                        runs: summaries, replays: {}, handout: {download: false}});
+      hooks.onMessage({type: 'crowd_hello', at_seq: 0, rounds: rounds, predictions: predictions,
+                       mine: {}, votes: {}});
     },
     send: function () { return false; },
     onOpen: function () {},   // never opens

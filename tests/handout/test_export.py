@@ -16,7 +16,7 @@ def test_runs_round_trip_from_the_database_exactly(recorded, audience_export):
     assert len(recorded.runs) == PRESSED
     assert data["runs"] == recorded.runs  # every field, every span, as GET /api/runs/<id>
     assert {run["status"] for run in data["runs"]} == {"done", "failed"}
-    assert data["crowd"] == {"rounds": [], "requests": [], "predictions": []}  # none held here
+    assert data["crowd"] == {"rounds": [], "predictions": []}  # none held here
 
 
 def test_audience_edition_holds_no_speaker_notes(audience_export, presenter_export):
