@@ -2,10 +2,13 @@
 
 Each section prints a table with the time and /proc/loadavg (docs/BENCHMARKS.md, "Inside a run").
 
-bytes: every demo panel of the talk (slides/talk.md, its parameters), run by the runner as the
-app runs it (gunicorn -w 3, or the runner's asyncio server), and the bytes a follower receives
-for it as the hub frames them (compact JSON plus run, seq and at): the run's spans, errors,
-run_start and run_end against its new cpu and loop events.
+bytes: every demo panel of the talk (slides/talk.md, its parameters), run by the app's own
+RunManager (its relay, its slow servers, its store in a scratch folder, its Hub), and the bytes
+a follower's socket is offered for it from run_start to run_end: the compact `ev` frames of
+live/wire.py, WebSocket headers included. "without cpu + loop" re-encodes the same broadcasts
+with the run's other events only (same batches, same encoder), so "added" is what the samples
+cost on that wire; the readable figures are the same events one JSON frame each (the form before
+the compact encoding).
 
 sampler: the sampler's own CPU time over real runs (RUNNER_SAMPLER_REPORT=1) at 100 Hz
 (`--sample 0.01`) and at the default 50 Hz, as a share of one core.
@@ -20,26 +23,33 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from live.hub import encode
+from live import wire
+from live.hub import Hub, encode, frames
+from live.relay import Run
 from live.remarkdown import lex
+from live.runs import RunManager
+from live.servers import SlowServers
+from live.store import Store
+from runner import pythons
 from runner.catalog import DEMOS, validate
 from runner.serve import start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 NEW = {"cpu", "loop"}
-STAMP = {"run": 123, "seq": 123456, "at": 1764620000.123456}  # what the hub adds to each event
 SAMPLED = [("cpu_threads", {"n": 4, "concurrency": 2, "delay": 0.5}),
            ("cpu_processes", {"n": 4, "concurrency": 2, "delay": 0.5}),
            ("threads", {"n": 100, "delay": 1, "server": "asyncio"}),
            ("asyncio_session", {"n": 1000, "delay": 0.5, "server": "asyncio"})]
 
 
-def talk_panels():
-    """(demo, params) of every demo panel in the talk, in slide order, each once."""
+def talk_panels(labels=None):
+    """(demo, params) of every demo panel in the talk, in slide order, each once; `labels`, a
+    list, gets the slide's own arguments of each ("n=9, delay=0.5")."""
     seen = []
     for token in lex((ROOT / "slides" / "talk.md").read_text(encoding="utf-8")):
         if getattr(token, "name", None) != "demo":
@@ -48,6 +58,8 @@ def talk_panels():
         panel = (token.value.strip(), validate(token.value.strip(), raw))
         if panel not in seen:
             seen.append(panel)
+            if labels is not None:
+                labels.append(", ".join(f"{k.strip()}={v.strip()}" for k, v in raw.items()))
     return seen
 
 
@@ -63,32 +75,104 @@ def run(demo, params, url=None, env=None, extra=()):
     return [json.loads(line) for line in done.stdout.splitlines()], done.stderr
 
 
-def follower_bytes(events):
-    """(bytes of the run as before, bytes of its cpu and loop events), as the hub frames them."""
-    old = new = 0
-    for event in events:
-        size = len(encode({**event, **STAMP}).encode())
-        if event["type"] in NEW:
-            new += size
-        else:
-            old += size
-    return old, new
+class Socket:
+    """A follower's connection as the hub sees it: it counts the bytes it is offered."""
+
+    dead = killing = False
+    sock = None
+
+    def __init__(self):
+        self.received = 0
+
+    def send(self, batch):
+        self.received += len(batch)
+        return True
+
+    def close(self, code, reason):
+        pass
+
+    def kill(self):
+        pass
+
+
+class Meter(RunManager):
+    """The app's RunManager; for every broadcast it also frames, as `wire` would, the same
+    events without the samples (a shadow run: its own encoder, same unit), and each event as
+    one readable frame. Per run: {"without": B, "readable": B, "readable_new": B, "kinds": [..]}."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shadows, self.counts = {}, {}
+
+    def wire(self, run, stamped):
+        out = super().wire(run, stamped)
+        shadow = self.shadows.get(run.id)
+        if shadow is None:
+            shadow = self.shadows[run.id] = Run(run.id, run.demo, run.panel, run.params)
+            shadow.encoder = wire.Encoder(run.encoder.unit)
+            self.counts[run.id] = {"without": 0, "readable": 0, "readable_new": 0, "kinds": []}
+        count = self.counts[run.id]
+        old = [event for event in stamped if event["type"] not in NEW]
+        if old:
+            count["without"] += len(frames(encode(m) for m in super().wire(shadow, old)))
+        for event in stamped:
+            size = len(frames([encode(event)]))
+            count["readable"] += size
+            count["readable_new"] += size if event["type"] in NEW else 0
+            count["kinds"].append(event["type"])
+        return out
+
+
+def measure(panels):
+    """Run every (demo, params) through the app's RunManager: one dict per panel with the bytes
+    a follower received (`total`) and the counterfactuals of Meter."""
+    free_threaded = pythons.find_free_threaded()
+    found = {"free-threaded": free_threaded[0], "3.14": pythons.find_python314(free_threaded)}
+    with tempfile.TemporaryDirectory() as scratch:
+        store, hub, servers = Store(Path(scratch) / "db.sqlite3"), Hub(send_buffer=0), SlowServers()
+        manager = Meter(store, hub, servers, timeout=600.0, pythons=found)
+        socket = Socket()
+        hub.join(socket, "follower", lambda seq: "{}")
+        results = []
+        try:
+            for k, (demo, params) in enumerate(panels):
+                socket.received = 0
+                run_id = manager.start(demo, f"p{k}", params)
+                manager.wait(700)
+                results.append({"demo": demo, "params": params, "total": socket.received,
+                                "status": store.summary(run_id)["status"],
+                                **manager.counts[run_id]})
+        finally:
+            manager.close()
+            servers.stop_all()
+            store.close()
+    return results
+
+
+def percent(part, whole):
+    return f"{100 * part / whole:.0f} %" if whole else "-"
 
 
 def bytes_section():
-    rows, total_old, total_new = [], 0, 0
-    with start_gunicorn(workers=3) as server:
-        for demo, params in talk_panels():
-            events, _ = run(demo, params, server.url)
-            old, new = follower_bytes(events)
-            total_old, total_new = total_old + old, total_new + new
-            kinds = [event["type"] for event in events]
-            rows.append([demo, label(params), kinds.count("span"), kinds.count("cpu"),
-                         kinds.count("loop"), old, new, f"{100 * new / old:.0f} %"])
-    rows.append(["all panels of the talk", "", "", "", "", total_old, total_new,
-                 f"{100 * total_new / total_old:.0f} %"])
+    rows, sums = [], {"total": 0, "without": 0, "readable": 0, "readable_new": 0}
+    labels = []
+    for found, text in zip(measure(talk_panels(labels)), labels):
+        for key in sums:
+            sums[key] += found[key]
+        kinds = found["kinds"]
+        new, old = found["total"] - found["without"], found["readable"] - found["readable_new"]
+        status = "" if found["status"] == "done" else f" ({found['status']})"
+        rows.append([found["demo"] + status, text, kinds.count("span"),
+                     kinds.count("cpu"), kinds.count("loop"), found["without"], new,
+                     percent(new, found["without"]), old, found["readable_new"],
+                     percent(found["readable_new"], old)])
+    new, old = sums["total"] - sums["without"], sums["readable"] - sums["readable_new"]
+    rows.append(["all panels of the talk", "", "", "", "", sums["without"], new,
+                 percent(new, sums["without"]), old, sums["readable_new"],
+                 percent(sums["readable_new"], old)])
     return table(["demo", "slide's parameters", "spans", "cpu events", "loop events",
-                  "bytes before (B)", "cpu + loop (B)", "added"], rows)
+                  "compact, without cpu + loop (B)", "cpu + loop (B)", "added",
+                  "readable, without (B)", "readable cpu + loop (B)", "added (readable)"], rows)
 
 
 def label(params):

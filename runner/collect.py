@@ -2,6 +2,11 @@
 
 Messages come from runner.trace (directly, or as datagrams from child processes). Requests are
 numbered `i` in the order their start arrives, across threads, tasks and processes.
+
+Samples (cpu, loop: runner/sampler.py) are held back until the run writes its next line (a
+span, an error, run_end) and go out with it in one write, or after FLUSH seconds: the app's
+relay then sends them in that line's frame instead of a frame of their own (most of a lone
+sample's bytes on the audience's WebSocket are the frame around it).
 """
 import json
 import os
@@ -9,6 +14,7 @@ import socket
 import threading
 
 STOP = b"stop"
+FLUSH = 1.0  # seconds a sample may wait for a line to go out with (how late a lane may be)
 
 
 class Collector:
@@ -23,6 +29,7 @@ class Collector:
         self.errors = 0
         self.pid = os.getpid()
         self.on_child = None  # called with the pid of each child process heard from
+        self.held, self.held_since = [], None  # samples waiting for a line to go out with
 
     def since_t0(self, t):
         return None if t is None or self.t0 is None else round(t - self.t0, 6)
@@ -37,7 +44,7 @@ class Collector:
                 self.numbers[message["k"]] = self.next_i
                 self.next_i += 1
             else:
-                self.write(self.event(message))
+                self.write_out([self.event(message)])
 
     def event(self, m):
         i = self.numbers.pop(m["k"], None)
@@ -65,9 +72,30 @@ class Collector:
         with self.lock:
             for event in events:
                 self.errors += event["type"] == "error"
-            write_all(self.write, events)
+            self.write_out(list(events))
             if last:
                 self.write = lambda event: None
+
+    def hold(self, samples, now):
+        """Samples to write with the next line, or with none once the oldest held is FLUSH
+        seconds old (`now` and the age on one clock, time.perf_counter's)."""
+        with self.lock:
+            if samples and not self.held:
+                self.held_since = now
+            self.held += samples
+            if self.held and now - self.held_since >= FLUSH:
+                self.write_out([])
+
+    def flush(self):
+        """Write the samples held, if any (the sampler has stopped)."""
+        with self.lock:
+            self.write_out([])
+
+    def write_out(self, events):
+        """The held samples, then `events`, in one write (lock held)."""
+        events, self.held = self.held + events, []
+        if events:
+            write_all(self.write, events)
 
 
 def write_all(write, events):

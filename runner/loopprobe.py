@@ -3,8 +3,8 @@
 The runner's hooks patch `BaseEventLoop.run_forever` (asyncio.run ends up there), so the demo
 file is unchanged. While a loop runs, its probe re-arms a timer every PERIOD seconds and notes how
 late each one fired. The sampler (runner/sampler.py, another thread) reads `lag()`: the worst
-lateness since its last read, or, while a timer is overdue, how long the loop has been stopped
-so far, so a blocked loop shows on the slide while it is still blocked.
+lateness since its last read, and how long a timer not yet fired is overdue (how long the loop
+has been stopped so far), so a blocked loop can show on the slide while it is still blocked.
 
 Probes only attach in the runner's own process, once the sampler switched them on (children
 install the same patch from runner/_boot but have nobody to read them).
@@ -17,6 +17,8 @@ PERIOD = 0.01  # seconds between the probe's timers
 enabled = False
 _probes = set()
 _probes_lock = threading.Lock()
+_ended = 0.0  # the lateness that loops which stopped since the last read left unread (a stall
+# that lasted until its loop ended would otherwise never be told)
 
 
 class LoopProbe:
@@ -37,20 +39,29 @@ class LoopProbe:
         self.handle = self.loop.call_later(PERIOD, self.fire)
 
     def read(self, now):
-        """The worst lateness since the last read, or the overdue time of a timer not yet fired."""
+        """(the worst lateness of the timers fired since the last read, how long the timer not
+        yet fired is overdue), both >= 0."""
         with self.lock:
             worst, self.worst = self.worst, 0.0
-            return max(worst, now - self.due, 0.0)
+            return worst, max(now - self.due, 0.0)
 
     def close(self):
+        """Stop the timer; returns the lateness nobody has read yet: the worst since the last
+        read, or how overdue the timer is (a stall the loop ended in)."""
         self.handle.cancel()
+        return max(self.read(time.perf_counter()))
 
 
 def lag(now):
-    """The worst lag over the running loops, or None when no loop runs."""
+    """(fired, overdue) as LoopProbe.read, the worst of each over the running loops, or None
+    when no loop runs."""
+    global _ended
     with _probes_lock:
-        probes = list(_probes)
-    return max((probe.read(now) for probe in probes), default=None)
+        probes, ended, _ended = list(_probes), _ended, 0.0
+    reads = [probe.read(now) for probe in probes]
+    if not reads and not ended:
+        return None
+    return max([ended] + [fired for fired, _ in reads]), max([0.0] + [o for _, o in reads])
 
 
 def patch(asyncio):
@@ -61,6 +72,7 @@ def patch(asyncio):
         return
 
     def run_forever(self):
+        global _ended
         if not enabled:
             return original(self)
         probe = LoopProbe(self)
@@ -69,9 +81,10 @@ def patch(asyncio):
         try:
             return original(self)
         finally:
+            overdue = probe.close()
             with _probes_lock:
                 _probes.discard(probe)
-            probe.close()
+                _ended = max(_ended, overdue)
 
     run_forever.probed = True
     base.run_forever = run_forever

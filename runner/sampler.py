@@ -11,13 +11,21 @@ clock id of a thread or process, see `thread_clock`): the same nanosecond counte
 /proc/<pid>/task/<tid>/schedstat, one system call instead of opening a file (about 1 µs
 against 13 µs here), and nothing to parse.
 
-To keep the bytes low an actor is only reported while it uses the CPU (busy >= IDLE), and
-consecutive samples of an actor whose share stays within TOL of the event's mean are merged
-into one event of up to HOLD seconds (so a lane shows up on the slide at most HOLD late).
+To keep the bytes low (docs/BENCHMARKS.md, "Inside a run: bytes on the compact wire") a lane
+weighs its actor's samples two at a time, and an actor is only reported while it uses the CPU:
+- busy readings (QUIET or more) whose share stays within TOL of the event's mean merge into one
+  event of up to HOLD seconds; a reading under IDLE ends it;
+- quiet ones (from IDLE to QUIET) merge into one event of up to QUIET_HOLD seconds, idle
+  readings between them included, at their mean share; one whose CPU is under IDLE of a core
+  over QUIET_HOLD (a waiting client's few milliseconds per request) is not sent, unless it
+  goes on from an event that was.
+Events wait in the collector for the run's next line (runner/collect.py, FLUSH), so a lane shows
+up on the slide about a second late at most.
 
 While an asyncio loop runs (runner/loopprobe.py), each sample also reads how late its timer is
 and how many requests are in flight, and sends {"type": "loop", "t", "lag", "in_flight"} when
-either changed (the count, or a lag of LATE or more, or the end of one).
+the count changed, when a timer fired LATE or later (a stall that ended: its whole length), and
+every GROW seconds while a stall goes on (so it grows on the slide while the loop is stopped).
 
 The sampler keeps its own cost under BUDGET of one core: when reading every clock takes longer
 (thousands of threads), it samples less often.
@@ -33,9 +41,12 @@ from runner import loopprobe, trace
 
 INTERVAL = 0.02  # seconds between samples
 IDLE = 0.05  # below this share of a core an actor did nothing worth a lane (a sliver of 1 px)
-TOL = 0.15  # merge samples whose share stays this close to the event's mean
-HOLD = 0.25  # seconds: the longest event (how late a lane may be on screen)
+TOL = 0.15  # merge readings whose share stays this close to the event's mean
+HOLD = 0.25  # seconds: the longest busy event
+QUIET = 0.25  # under this share (3 px of a 12 px lane) readings are quiet: they merge, gaps and all
+QUIET_HOLD = 0.5  # seconds: the longest quiet event
 LATE = 0.01  # seconds: a loop timer at least this late is reported
+GROW = 1.0  # seconds: how often a stall still going on is reported
 BUDGET = 0.015  # the sampler's own CPU, as a share of one core
 
 
@@ -69,38 +80,70 @@ def cpu_seconds(clock):
 
 
 class Lane:
-    """One actor: its last reading, and the event it is building (start, end, CPU seconds)."""
+    """One actor: its last reading, and the event it is building: from `start` to `end` (the
+    end of its last reading of IDLE or more), `used` CPU seconds, `quiet` if it began under
+    QUIET, and `tail`, the CPU of the idle readings after `end` (counted if it goes on).
 
-    __slots__ = ("name", "cpu", "at", "start", "end", "used")
+    A lane weighs its samples two at a time (`held` keeps the first of a pair): two threads
+    that share the GIL read about 1/3 and 2/3 of a core in turn, since the sampler waits for
+    the GIL too, and over two samples they are what they are, half a core each."""
+
+    __slots__ = ("name", "cpu", "at", "held", "start", "end", "used", "quiet", "tail", "shown")
 
     def __init__(self, name, cpu, at):
         self.name, self.cpu, self.at = name, cpu, at
-        self.start = None
+        self.held = self.start = self.shown = None  # shown: the end of the last event sent
 
     def share(self):
         return self.used / (self.end - self.start)
 
     def add(self, cpu, now):
-        """Take a new reading; returns the event it closed, if any."""
+        """Take a new sample; returns the events it closed (a list)."""
+        if self.held is None:
+            self.held = (cpu, now)
+            return []
+        self.held = None
+        return [self.weigh(cpu, now)]
+
+    def weigh(self, cpu, now):
+        """A reading over two samples (or the last one); returns the event it closed, if any."""
         used, began = cpu - self.cpu, self.at
         self.cpu, self.at = cpu, now
         busy = used / (now - began) if now > began else 0.0
         closed = None
-        if self.start is not None and (busy < IDLE or abs(busy - self.share()) > TOL
-                                       or now - self.start > HOLD):
-            closed = self.close()
-        if busy >= IDLE:
-            if self.start is None:
-                self.start, self.used = began, 0.0
-            self.end, self.used = now, self.used + used
+        if self.start is not None and (
+                (busy >= QUIET or now - self.start > QUIET_HOLD) if self.quiet else
+                (busy < IDLE or abs(busy - self.share()) > TOL or now - self.start > HOLD)):
+            closed = self.finish()
+        if self.start is not None:  # goes on: a quiet event over idle readings too
+            self.tail += used
+            if busy >= IDLE:
+                self.end, self.used, self.tail = now, self.used + self.tail, 0.0
+        elif busy >= IDLE:
+            self.start, self.end, self.used, self.tail = began, now, used, 0.0
+            self.quiet = busy < QUIET
         return closed
 
     def close(self):
-        """The event built so far (as perf_counter times), and start afresh."""
+        """The events still open, the held sample weighed first (the actor ended, or the
+        run): a list."""
+        closed = [] if self.held is None else [self.weigh(*self.held)]
+        self.held = None
+        return closed + [self.finish()]
+
+    def finish(self):
+        """The event built so far (as perf_counter times), and start afresh; None if there is
+        none, or if it is quiet, its CPU under IDLE of a core over QUIET_HOLD, and it does not
+        go on from an event sent: a waiting thread's few milliseconds of CPU per request are
+        no lane."""
         if self.start is None:
             return None
         event = (self.name, self.start, self.end, self.share())
+        faint = self.quiet and self.used < IDLE * QUIET_HOLD and self.start != self.shown
         self.start = None
+        if faint:
+            return None
+        self.shown = event[2]
         return event
 
 
@@ -113,9 +156,11 @@ class Sampler:
         self.lanes = {}
         self.children = set()
         self.done = threading.Event()
+        self.ticking = threading.Lock()  # one tick at a time: the thread's, or stop()'s last
         self.thread = threading.Thread(target=self.run, name="cpu-sampler", daemon=True)
         self.exclude.add(self.thread)
-        self.loop_seen = None  # (lag, in_flight) last sent while a loop runs
+        self.loop_sent = None  # the count in flight last sent while a loop runs
+        self.stall = 0.0  # how overdue the timer was when the stall going on was last reported
         self.until = None
         self.ticks, self.cost, self.wall = 0, 0.0, 0.0
 
@@ -133,25 +178,30 @@ class Sampler:
         period = self.interval
         while True:
             time.sleep(period)  # blocking; cheaper to wake from than Event.wait
-            if self.done.is_set():
-                break
-            spent = time.thread_time()
-            self.tick()
-            period = max(self.interval, (time.thread_time() - spent) / BUDGET)
+            with self.ticking:
+                if self.done.is_set():
+                    break
+                spent = time.thread_time()
+                self.tick()
+                period = max(self.interval, (time.thread_time() - spent) / BUDGET)
         self.cost += time.thread_time()  # all this thread ever used, waits and writes included
 
     def stop(self, until=None):
         """The last sample, every event still open, and the thread's end; `until` is the run's
-        end (perf_counter): no event reaches past it."""
-        self.until = until
-        self.done.set()
+        end (perf_counter): no event reaches past it. The last sample is taken here at once,
+        not after the thread's sleep, so its lines follow the run's last span closely (and
+        usually share its frame)."""
+        with self.ticking:  # blocking (one tick at most)
+            self.until = until
+            self.done.set()
+            loopprobe.enabled = False
+            spent = time.thread_time()
+            self.tick()
+            self.emit([e for lane in self.lanes.values() for e in lane.close()], [])
+            self.collector.flush()
+            self.cost += time.thread_time() - spent
         if self.thread.ident is not None:
-            self.thread.join()  # blocking (one period and one tick at most)
-        loopprobe.enabled = False
-        spent = time.thread_time()
-        self.tick()
-        self.emit([lane.close() for lane in self.lanes.values()], [])
-        self.cost += time.thread_time() - spent
+            self.thread.join()  # blocking (the rest of one period)
         self.wall = time.perf_counter() - self.began
         if os.environ.get("RUNNER_SAMPLER_REPORT"):  # bench/inside.py measures our own cost
             print("sampler " + json.dumps(self.report()), file=sys.stderr)
@@ -169,9 +219,9 @@ class Sampler:
             if lane is None:
                 self.lanes[key] = Lane(name, cpu, now)
             else:
-                closed.append(lane.add(cpu, now))
+                closed += lane.add(cpu, now)
         for key in self.lanes.keys() - seen:  # an actor that ended: its last event, if any
-            closed.append(self.lanes.pop(key).close())
+            closed += self.lanes.pop(key).close()
             self.children.discard(key[1])
         self.emit(closed, self.sample_loop(now))
 
@@ -183,18 +233,26 @@ class Sampler:
                           for pid in list(self.children)]
 
     def sample_loop(self, now):
-        """The loop event to send now, if any."""
-        lag = loopprobe.lag(now)
-        if lag is None:
-            self.loop_seen = None
+        """The loop event to send now, if any: when the count in flight changed, when a timer
+        fired LATE or later (a stall that ended: its whole length), and while a stall goes on,
+        every GROW seconds of it."""
+        read = loopprobe.lag(now)
+        if read is None:
+            self.loop_sent, self.stall = None, 0.0
             return []
+        fired, overdue = read
         flying = trace.in_flight()
-        seen, self.loop_seen = self.loop_seen, (lag, flying)
-        if seen is None or flying != seen[1] or lag >= LATE or seen[0] >= LATE:
-            return [{"type": "loop", "t": self.since(min(now, self.until or now), 3),
-                     "lag": round(lag, 4),
-                     "in_flight": flying}]
-        return []
+        stalled = overdue >= LATE and fired < LATE
+        if not stalled:
+            self.stall = 0.0
+        if self.loop_sent == flying and fired < LATE:
+            if not stalled or overdue < self.stall + GROW:
+                return []
+        if stalled:
+            self.stall = overdue
+        self.loop_sent = flying
+        return [{"type": "loop", "t": self.since(min(now, self.until or now), 3),
+                 "lag": round(max(fired, overdue), 4), "in_flight": flying}]
 
     def since(self, t, digits):
         return round(t - self.collector.t0, digits)
@@ -205,8 +263,7 @@ class Sampler:
                    "busy": round(busy, 2), "dt": round(min(end, until) - min(start, until), 3)}
                   for name, start, end, busy in filter(None, closed)]
         events = [event for event in events if event["dt"] > 0]
-        if events or loop:
-            self.collector.emit(*events, *loop)
+        self.collector.hold(events + loop, time.perf_counter())
 
     def report(self):
         """The sampler's own cost: {"ticks", "cpu_s", "wall_s", "share"} (for bench/inside.py)."""

@@ -11,6 +11,7 @@ the server (derived from the spans), are counter ("C") events. Metadata ("M") ev
 process and track. Times are microseconds since the run's start (the JSON lines' seconds x 1e6).
 """
 import argparse
+import heapq
 import json
 import os
 import sys
@@ -132,11 +133,28 @@ def cpu_counters(samples):
 
 
 def loop_counters(samples):
-    out = []
+    """The loop's lag as the slide's strip draws it, `lag` over [t - lag, t] (the stretch its
+    timer could not run; the highest where several cover a moment) and 0 elsewhere; the
+    requests in flight from each sample to the next (a sample is sent when the count changes)."""
+    out, level, covering = [], 0.0, []  # covering: a heap of (-lag, end) of the spans open
+    spans = sorted((max(0.0, s["t"] - s["lag"]), s["t"], s["lag"]) for s in samples
+                   if s["lag"] > 0)
+    k = 0
+    for edge in sorted({t for start, end, _ in spans for t in (start, end)}):
+        while k < len(spans) and spans[k][0] <= edge:
+            heapq.heappush(covering, (-spans[k][2], spans[k][1]))
+            k += 1
+        while covering and covering[0][1] <= edge:
+            heapq.heappop(covering)
+        now = -covering[0][0] if covering else 0.0
+        if now != level:
+            out.append(counter("event loop lag (ms)", us(edge), "lag_ms", round(now * 1e3, 3)))
+            level = now
+    flying = None
     for sample in sorted(samples, key=lambda s: s["t"]):
-        ts = us(sample["t"])
-        out.append(counter("event loop lag (ms)", ts, "lag_ms", round(sample["lag"] * 1e3, 3)))
-        out.append(counter("requests in flight (loop)", ts, "requests", sample["in_flight"]))
+        if sample["in_flight"] != flying:
+            flying = sample["in_flight"]
+            out.append(counter("requests in flight (loop)", us(sample["t"]), "requests", flying))
     return out
 
 

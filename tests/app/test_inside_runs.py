@@ -6,6 +6,8 @@ import signal
 
 import requests
 
+from live import wire
+from runner import sampler
 from viewers import connect, wait_idle
 
 
@@ -74,3 +76,41 @@ def test_the_trace_of_a_run_is_a_download_of_trace_event_format(live_app):
 def test_the_trace_of_an_unknown_run_is_404(live_app):
     response = requests.get(f"{live_app.url}/api/runs/999999/trace.json", timeout=10)
     assert response.status_code == 404 and response.json() == {"error": "no run 999999"}
+
+
+SAMPLES = {wire.TYPE_INDEX["cpu"], wire.TYPE_INDEX["loop"]}
+
+
+def sample_bytes(frame):
+    """(bytes of a frame on the wire, bytes its cpu and loop records add to it)."""
+    size = len(frame.encode()) + (4 if len(frame) > 125 else 2)  # + the WebSocket header
+    message = json.loads(frame)
+    if message.get("type") != "ev":
+        return size, 0
+    kept = [r for r in message["ev"] if r[0] not in SAMPLES]
+    if not kept:
+        return size, size  # a frame of samples alone: all of it is theirs
+    rest = json.dumps({**message, "ev": kept}, separators=(",", ":"))
+    return size, size - len(rest.encode()) - (4 if len(rest) > 125 else 2)
+
+
+def test_the_samples_of_a_small_asyncio_run_cost_a_follower_little(live_app):
+    """The talk's nine-request asyncio panel: what its cpu and loop events add to the frames
+    a follower gets stays within a generous bound of the goal (15 %, measured by python -m
+    bench.inside --sections bytes): samples ride in the spans' frames and quiet CPU is not
+    sent. Each late timer is one record more; a loaded machine makes more of them."""
+    async def watch():
+        async with connect(live_app) as follower:
+            run_id = start(live_app, demo="asyncio", n=9, delay=0.5)
+            await follower.wait_type("run_start", run=run_id)
+            first = len(follower.frames) - 1
+            await follower.wait_type("run_end", run=run_id, timeout=60)
+            return follower.frames[first:], [m for m in follower.seen if m.get("run") == run_id]
+    frames, seen = asyncio.run(watch())
+    assert [m["type"] for m in seen].count("span") == 9
+    total = added = 0
+    for frame in frames:
+        size, theirs = sample_bytes(frame)
+        total, added = total + size, added + theirs
+    late = [m for m in seen if m["type"] == "loop" and m["lag"] >= sampler.LATE]
+    assert added <= 0.3 * (total - added) + 16 * len(late), (added, total, seen)

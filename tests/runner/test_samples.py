@@ -11,20 +11,20 @@ import pytest
 from runhelp import ROOT, Result, run_runner, runner_command
 from runner import events, loopprobe, sampler
 from demos.calibrate import size_for
-from runner.collect import Collector
+from runner.collect import FLUSH, Collector
 
 CPU = {"n": 4, "concurrency": 2, "delay": 0.25}
-BLOCK = 0.6  # seconds the learner's coroutine blocks the loop
+BLOCK = sampler.GROW + 0.3  # seconds the learner's coroutine blocks the loop: told once meanwhile
 
-BLOCKING_SCRIPT = f'''
+BLOCKING_SCRIPT = '''
 import asyncio
 import time
 
 
 async def main():
     await asyncio.sleep(0.1)
-    time.sleep({BLOCK})  # blocking: nothing else on this loop runs meanwhile
-    await asyncio.sleep(0.1)
+    time.sleep({block})  # blocking: nothing else on this loop runs meanwhile
+    {after}
 
 asyncio.run(main())
 '''
@@ -177,6 +177,89 @@ def test_cpu_actors_are_the_spans_actors():
     assert all(actor.startswith("pid ") for actor in {s["actor"] for s in processes.spans})
 
 
+def lane_events(shares, tick=0.02):
+    """The events a Lane makes of one share of a core per tick (then its last, closed)."""
+    lane, cpu, closed = sampler.Lane("T", 0.0, 0.0), 0.0, []
+    for k, share in enumerate(shares, 1):
+        cpu += share * tick
+        closed += lane.add(cpu, k * tick)
+    closed += lane.close()
+    return [{"t": end, "busy": busy, "dt": end - start}
+            for _, start, end, busy in filter(None, closed)]
+
+
+def test_a_waiting_threads_slivers_send_nothing_and_a_spike_stays():
+    """sync's main thread: a few ms of CPU after each response, 0.5 s apart (0.15 of a core
+    for one tick): quiet, and under IDLE over QUIET_HOLD, so no lane; a tick at a whole core
+    is a spike of its own (weighed with its neighbour: half a core over two ticks)."""
+    sliver = ([0.15] + [0.0] * 24) * 9
+    assert lane_events(sliver) == []
+    spike, = lane_events([0.0] * 10 + [1.0] + [0.0] * 10)
+    assert spike["busy"] == pytest.approx(0.5) and spike["dt"] == pytest.approx(0.04)
+
+
+def test_quiet_work_merges_into_long_events_with_its_cpu():
+    """A tenth of a core, steadily or in every other tick: events of up to QUIET_HOLD, gaps
+    and all, at their mean, the CPU kept."""
+    for shares in ([0.1] * 100, [0.2, 0.0] * 50):
+        found = lane_events(shares)
+        assert len(found) <= 2 / sampler.QUIET_HOLD + 1, found
+        assert all(e["dt"] <= sampler.QUIET_HOLD + 0.03 for e in found)
+        assert cpu_seconds(found) == pytest.approx(0.2, abs=0.005)
+        assert all(e["busy"] == pytest.approx(0.1, abs=0.015) for e in found[:-1]), found
+
+
+def test_threads_taking_turns_at_the_gil_are_half_a_core_each():
+    """Two CPU-bound threads read 1/3 and 2/3 of a core in turn (the sampler waits for the GIL
+    too): their events are HOLD long at half a core, not one per tick; a real change (the
+    other thread done: a whole core) still ends the event within two ticks."""
+    found = lane_events([1 / 3, 2 / 3] * 25 + [1.0] * 10)
+    assert len(found) <= 1 / sampler.HOLD + 3, found
+    assert all(e["busy"] == pytest.approx(0.5, abs=0.1) for e in found[:-1]), found
+    assert found[-1]["busy"] == pytest.approx(1.0) and found[-1]["t"] == pytest.approx(1.2)
+    assert cpu_seconds(found) == pytest.approx(0.5 + 0.2)
+
+
+class Lines:
+    """A writer that keeps each write (a list of events written at once)."""
+
+    def __init__(self):
+        self.writes = []
+
+    def __call__(self, event):
+        self.writes.append([event])
+
+    def many(self, events):
+        self.writes.append(list(events))
+
+
+def test_samples_wait_for_the_next_line_to_go_out_with_it():
+    """Held samples go out in the same write as the next span or run-level line (so the relay
+    sends them in its frame), or alone once the oldest is FLUSH old."""
+    lines = Lines()
+    collector = Collector(lines)
+    collector.t0 = 100.0
+    cpu = {"type": "cpu", "t": 0.1, "actor": "T", "busy": 0.5, "dt": 0.1}
+    loop = {"type": "loop", "t": 0.12, "lag": 0.0, "in_flight": 1}
+    collector.hold([cpu], 100.1)
+    collector.hold([loop], 100.12)
+    collector.hold([], 100.1 + FLUSH / 2)
+    assert lines.writes == []
+    collector({"pid": os.getpid(), "e": "start", "k": 1})
+    collector({"pid": os.getpid(), "e": "end", "k": 1, "actor": "T", "cs": 100.0, "ce": 100.5,
+               "ss": None, "se": None, "w": None, "st": 200, "err": None})
+    (a, b, span), = lines.writes
+    assert (a, b) == (cpu, loop) and span["type"] == "span" and span["i"] == 0
+    collector.hold([cpu], 101.0)
+    collector.hold([], 101.0 + FLUSH - 0.01)
+    assert len(lines.writes) == 1
+    collector.hold([], 101.0 + FLUSH)
+    assert lines.writes[-1] == [cpu]
+    collector.hold([loop], 102.0)
+    collector.emit({"type": "run_end", "total": 2.0, "ideal": 2.0}, last=True)
+    assert lines.writes[-1] == [loop, {"type": "run_end", "total": 2.0, "ideal": 2.0}]
+
+
 def test_thread_clocks_read_the_kernels_schedstat():
     """The sampler's clock ids give the same CPU time as /proc/<pid>/task/<tid>/schedstat."""
     tid = threading.get_native_id()
@@ -194,7 +277,7 @@ def test_thread_clocks_read_the_kernels_schedstat():
 
 def test_a_blocking_call_in_a_coroutine_shows_as_loop_lag(run_demo, tmp_path):
     script = tmp_path / "blocking.py"
-    script.write_text(BLOCKING_SCRIPT)
+    script.write_text(BLOCKING_SCRIPT.format(block=BLOCK, after="await asyncio.sleep(0.1)"))
     result = run_demo(script)
     assert result.returncode == 0, result.stderr
     loop = result.of("loop")
@@ -202,10 +285,44 @@ def test_a_blocking_call_in_a_coroutine_shows_as_loop_lag(run_demo, tmp_path):
     worst = max(sample["lag"] for sample in loop)
     # The probe's timer was due at most one period after the block began.
     assert BLOCK - loopprobe.PERIOD <= worst < BLOCK + 10, loop
-    # While the loop was stopped the strip grew live: several samples before it ran again.
-    during = [s for s in loop if 0.1 <= s["lag"] < worst]
-    assert len(during) >= 2, loop
-    assert all(a["t"] < b["t"] for a, b in zip(during, during[1:]))
+    # While the loop was stopped the strip grew live: told after GROW, before it ran again.
+    during = [s for s in loop if sampler.GROW <= s["lag"] < worst]
+    assert len(during) == 1, loop
+    ended, = [s for s in loop if s["lag"] == worst]
+    assert during[0]["t"] < ended["t"]
+    # Nothing else: no sample for each tick of the stall, none when the lag fell back.
+    assert len(loop) <= 4, loop
+
+
+def test_a_stall_that_lasts_until_its_loop_ends_is_told(run_demo, tmp_path):
+    """The coroutine blocks and returns: the timer never fires again, the probe tells it."""
+    script = tmp_path / "blocking_to_the_end.py"
+    script.write_text(BLOCKING_SCRIPT.format(block=0.4, after="return"))
+    loop = run_demo(script).of("loop")
+    assert 0.4 - loopprobe.PERIOD <= max(sample["lag"] for sample in loop) < 10, loop
+
+
+def covered(samples):
+    """Seconds of the run under the loop strip's red bands ([t - lag, t] of every sample)."""
+    total, reach = 0.0, 0.0
+    for start, end in sorted((s["t"] - s["lag"], s["t"]) for s in samples):
+        total += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
+    return total
+
+
+def test_the_blocking_demo_shows_its_loop_stopped_the_whole_time(run_demo):
+    """blocking_in_async: each requests.get holds the loop for at least d, one after the other,
+    so the loop's lag reaches d and the red bands cover nearly all of n·d, though only a few
+    samples are sent (and the waiting thread's slivers of CPU none)."""
+    n, delay = 3, 0.3
+    result = run_demo("blocking_in_async", n=n, delay=delay)
+    assert result.returncode == 0, result.stderr
+    loop = result.of("loop")
+    assert max(sample["lag"] for sample in loop) >= delay - loopprobe.PERIOD, loop
+    assert covered(loop) >= 0.9 * n * delay, loop
+    assert len(loop) <= 2 * n, loop
+    assert len(result.of("cpu")) <= n, result.of("cpu")
 
 
 def test_loop_samples_count_requests_in_flight(run_demo):

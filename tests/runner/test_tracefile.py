@@ -124,8 +124,11 @@ def test_trace_of_failures_gaps_and_loop_samples():
     assert run_error["s"] == "g" and run_error["args"]["message"] == "timed out"
     cpu = [(e["ts"], e["args"]["busy"]) for e in trace_events if e["name"] == "CPU MainThread"]
     assert cpu == [(0, 0.5), (100000, 0), (380000, 1.0), (400000, 0)]
-    lag, = [e for e in trace_events if e["name"] == "event loop lag (ms)"]
-    assert lag["ts"] == 300000 and lag["args"] == {"lag_ms": 250.0}
+    lag = [(e["ts"], e["args"]["lag_ms"]) for e in trace_events
+           if e["name"] == "event loop lag (ms)"]
+    assert lag == [(50000, 250.0), (300000, 0)]  # as the strip draws it: over [t - lag, t]
+    flying, = [e for e in trace_events if e["name"] == "requests in flight (loop)"]
+    assert flying["ts"] == 300000 and flying["args"] == {"requests": 2}
     run, = complete(trace_events, "run")
     assert run["dur"] == 600000 and trace["otherData"]["params"] == {"n": 2}
 
@@ -141,3 +144,17 @@ def test_a_worker_serving_many_at_once_gets_a_track_per_request_it_holds(tmp_pat
              and e["name"] == "thread_name" and e["pid"] == tracefile.SERVER}
     worker, = {span["worker"] for span in result.spans}
     assert names == {worker} | {f"{worker} ({k})" for k in range(2, 6)}
+
+
+def test_a_stall_told_while_it_lasted_is_one_plateau_of_its_whole_length():
+    """The sampler tells a stall every GROW seconds while it lasts, then its whole length: the
+    samples nest, and the trace shows the stall once, then each later late timer."""
+    counters = tracefile.loop_counters([
+        {"t": 1.0, "lag": 1.0, "in_flight": 2}, {"t": 1.5, "lag": 1.5, "in_flight": 2},
+        {"t": 2.5, "lag": 0.02, "in_flight": 0}])
+    lag = [(e["ts"], e["args"]["lag_ms"]) for e in counters
+           if e["name"] == "event loop lag (ms)"]
+    assert lag == [(0, 1500.0), (1500000, 0), (2480000, 20.0), (2500000, 0)]
+    flying = [(e["ts"], e["args"]["requests"]) for e in counters
+              if e["name"] == "requests in flight (loop)"]
+    assert flying == [(1000000, 2), (2500000, 0)]
