@@ -2,6 +2,7 @@
 (speaker notes only for the presenter). Both revalidate (ETag, `no-cache`): a phone that reloads
 gets 304s for them and takes its hashed assets (live/assets.py) from its cache unasked."""
 import re
+import threading
 
 from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
@@ -11,6 +12,10 @@ from live.directives import Context, expand_deck
 
 bp = Blueprint("deck", __name__)
 DECK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# Expanding the talk takes ~35 ms of CPU (lexing 48 slides, the QR code): a room of phones
+# opening the page at once would queue behind it, so each expansion is kept while the files
+# it read are unchanged (app.extensions["expanded"]: {(deck, notes, URL): (stamps, text)}).
+EXPANDING = threading.Lock()
 
 
 def deck_paths():
@@ -92,8 +97,34 @@ def context(deck_dir):
 def markdown(name):
     """The deck's markdown, directives expanded; notes stripped unless from the presenter."""
     path = deck_path(name)
-    source = path.read_text(encoding="utf-8")
-    text = expand_deck(source, context(path.parent), notes=auth.is_presenter(request))
+    text = expanded(path, auth.is_presenter(request), audience_url())
     response = make_response(text)
     response.headers["Content-Type"] = "text/markdown; charset=utf-8"
     return revalidated(response, private=auth.is_presenter(request))
+
+
+def stamps(paths):
+    """(path, mtime, size) of each file, None for one that is not there: what tells a change."""
+    found = []
+    for path in paths:
+        try:
+            stat = path.stat()
+            found.append((path, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            found.append((path, None, None))
+    return tuple(found)
+
+
+def expanded(path, notes, url):
+    """The deck's markdown, expanded, from the cache while no file it read has changed."""
+    key = (path, notes, url)
+    cache = current_app.extensions.setdefault("expanded", {})
+    with EXPANDING:  # blocking: one expansion at a time; a room waits for it, then shares it
+        kept = cache.get(key)
+        if kept is not None and stamps(path for path, _, _ in kept[0]) == kept[0]:
+            return kept[1]
+        before = stamps([path])
+        deck_context = context(path.parent)
+        text = expand_deck(path.read_text(encoding="utf-8"), deck_context, notes=notes)
+        cache[key] = (before + stamps(deck_context.reads), text)
+        return text

@@ -15,7 +15,7 @@ import ast
 import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -43,6 +43,7 @@ class Context:
     params: Callable  # (demo_id, raw) -> clean params, raising ParamError / UnknownDemo
     qr: Callable  # url -> inline SVG
     deck_dir: Path = None  # the deck's own folder: `./folder/file` names a file in it
+    reads: list = field(default_factory=list)  # every file expanding looked at (a cache's key)
 
 
 def expand_deck(source, context, notes=True):
@@ -133,7 +134,9 @@ def fenced(code, language="python"):
 
 def expand_code(token, context, _ordinal):
     label = token.value.strip()
-    source = read_text_file(code_file(context, label), label)
+    path = code_file(context, label)
+    context.reads.append(path)
+    source = read_text_file(path, label)
     name = token.args[0] if token.args and token.args[0] else None
     if name is None:
         return fenced(source)
@@ -198,6 +201,7 @@ def expand_bench(token, context, _ordinal):
     if not BENCH_NAME.fullmatch(name):
         raise DirectiveError(f"{name!r} is not a benchmark name")
     path = context.bench_dir / f"{name}.json"
+    context.reads.append(path)  # also when it is not there yet: it may come
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
