@@ -2,20 +2,18 @@
 
     /assets/css/deck.3f2a9c1b0d4e.css  -> static/css/deck.css, while its content hashes to 3f2a9c1b0d4e
     /assets/js/all.<hash>.js            -> static/js/*.js of BUNDLES["js/all.js"], one after the other
-    /assets/vendor/remark.min.<hash>.js -> build/remark.min.js, built from npm (never from a CDN)
+    /assets/vendor/remark.min.<hash>.js -> build/remark.min.js, which make builds from npm
+                                           packages (scripts/remark/build.mjs), never a CDN
 
-A hashed URL names one content for ever, so it is served `Cache-Control: public,
-max-age=31536000, immutable` and a phone that reloads asks only for the page and the deck. Each
-file is compressed once per content (brotli 11 and zopfli's gzip, on first use, under a lock so that a
-room opening the page at once waits for one compression; the app starts compressing them all
-as it is set up), kept on disk by content hash for the next start (ASSET_CACHE), then served from
-memory by what the client accepts. Any other hash, or a name that is not an asset, is a 404.
+A hashed URL names one content for ever: `Cache-Control: public, max-age=31536000, immutable`,
+so a phone that reloads asks only for the page and the deck. Each content is compressed once
+(brotli 11 and zopfli's gzip, at set-up or first use, under a lock so a room waits for one
+compression), kept on disk by content hash (ASSET_CACHE) and served from memory by what the
+client accepts. Any other hash, or a name that is not an asset, is a 404.
 
 Every other text response (pages, the deck's markdown, JSON) is compressed per response by
-flask-compress, brotli where accepted, else gzip.
-
-`manifest(app)` maps each asset name to (hashed URL, file path): the one place a handout or a
-template finds an asset.
+flask-compress, brotli where accepted, else gzip. `manifest(app)` maps each asset name to
+(hashed URL, file path): the one place a handout or a template finds an asset.
 """
 import hashlib
 import logging
@@ -36,7 +34,6 @@ from flask_compress import Compress
 bp = Blueprint("assets", __name__)
 log = logging.getLogger(__name__)
 PREFIX = "/assets/"
-# remark as `make` builds it from npm packages (scripts/remark/build.mjs): lean highlight.js
 REMARK_JS = Path(__file__).resolve().parent.parent / "build" / "remark.min.js"
 IMMUTABLE = "public, max-age=31536000, immutable"
 DIGEST_CHARS = 12
@@ -47,10 +44,9 @@ ENCODINGS = ("br", "gzip")  # in the server's order of preference
 # and compressed together (a plain-http phone gets 6 KB less). Add a new script here.
 BUNDLES = {
     "js/all.js": ("js/util.js", "js/store.js", "js/socket.js", "js/status.js", "js/lanes.js",
-                  "js/timeline.js",
-                  "js/panel.js", "js/compare.js", "js/crowd.js", "js/crowdplot.js", "js/crowdpanel.js",
-                  "js/predict.js", "js/replay.js", "js/handout.js", "js/reader.js",
-                  "js/deck.js"),
+                  "js/timeline.js", "js/panel.js", "js/compare.js", "js/crowd.js",
+                  "js/crowdplot.js", "js/crowdpanel.js", "js/predict.js", "js/replay.js",
+                  "js/handout.js", "js/reader.js", "js/deck.js"),
 }
 CSS = ("css/deck.css", "css/lanes.css")  # in the page's order
 TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
@@ -210,8 +206,7 @@ class Assets:
         return asset.url
 
     def warm_soon(self):
-        """Compress (or read from the cache) in a thread of its own, once, at set-up; a file
-        edited later is compressed when it is first asked for."""
+        """Compress (or read from the cache) in a thread of its own, once, at set-up."""
         with self.lock:
             if self.warmer is None:
                 self.warmer = threading.Thread(target=self.warm, name="assets-warm", daemon=True)
