@@ -14,6 +14,8 @@ EDITIONS = [(m["original"], name) for name in DECKS
 #: 30-minute cut (talk-30) keeps the spine. Editions share their original's length.
 LENGTHS = {"talk": range(25, 49), "talk-30": range(18, 31)}
 FULL = "talk"
+#: A cut is its full talk's slides, a subset, edited to stand alone: {cut: the talk it is cut from}
+CUTS = {"talk-30": FULL}
 
 
 def original(name):

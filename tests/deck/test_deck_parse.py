@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from decks import DECKS, EDITIONS, FULL, LENGTHS, ROOT, TALKS, original, read_deck
+from decks import CUTS, DECKS, EDITIONS, FULL, LENGTHS, ROOT, TALKS, original, read_deck
 from slidesource import (DIRECTIVE, DIRECTIVE_LINE, KNOWN_PROPERTIES, TYPED_TIMING, prose,
                          shown_slides)
 
@@ -113,6 +113,34 @@ def test_editions_are_slide_parallel(original, edition):
     for mine, other in zip(ours, theirs):
         assert [d.key() for d in mine.directives()] == [d.key() for d in other.directives()], \
             f"{original}:{mine.first_line} vs {edition}:{other.first_line}"
+
+
+def titled(slides):
+    """{(title, k): directive keys} of each shown slide: its first heading, the k-th slide so
+    titled (an increment repeats its slide's heading)."""
+    found, seen = {}, {}
+    for slide in slides:
+        title = next((text.lstrip("#").strip() for _, text in slide.content
+                      if text.startswith("#")), None)
+        seen[title] = seen.get(title, -1) + 1
+        found[(title, seen[title])] = [d.key() for d in slide.directives()]
+    return found
+
+
+# each cut against its talk, and each edition of a cut against the same edition of its talk
+CUT_PAIRS = list(CUTS.items()) + [(edition, CUTS[cut] + edition[len(cut):])
+                                  for cut, edition in EDITIONS if cut in CUTS]
+
+
+@pytest.mark.parametrize("cut, talk", CUT_PAIRS)
+def test_a_cut_shows_its_talks_slides_with_the_same_code_and_panels(cut, talk):
+    """The 30-minute cut is edited by hand from the full talk: each of its slides is one of the
+    talk's (by heading), with the same directives, so an edit of the talk's code or a panel's
+    parameters that misses the cut fails here."""
+    ours, theirs = titled(shown_slides(read_deck(cut))), titled(shown_slides(read_deck(talk)))
+    assert set(ours) <= set(theirs), f"{cut} has slides {talk} has not: {sorted(set(ours) - set(theirs), key=str)}"
+    drifted = [key for key in ours if ours[key] != theirs[key]]
+    assert not drifted, f"{cut} and {talk} differ in the directives of {drifted}"
 
 
 def test_decks_found():
