@@ -20,7 +20,7 @@ weighs its actor's samples two at a time, and an actor is only reported while it
   over QUIET_HOLD (a waiting client's few milliseconds per request) is not sent, unless it
   goes on from an event that was.
 Events wait in the collector for the run's next line (runner/collect.py, FLUSH), so a lane shows
-up on the slide about a second late at most.
+up on the slide about 0.3 s late at most (a loop sample about a second).
 
 While an asyncio loop runs (runner/loopprobe.py), each sample also reads how late its timer is
 and how many requests are in flight, and sends {"type": "loop", "t", "lag", "in_flight"} when
@@ -162,6 +162,7 @@ class Sampler:
         self.loop_sent = None  # the count in flight last sent while a loop runs
         self.stall = 0.0  # how overdue the timer was when the stall going on was last reported
         self.until = None
+        self.last_tick = None  # perf_counter of the tick before, once there was one
         self.ticks, self.cost, self.wall = 0, 0.0, 0.0
 
     def start(self):
@@ -209,6 +210,11 @@ class Sampler:
     def tick(self):
         self.ticks += 1
         now = time.perf_counter()
+        # A thread first seen after the first tick began since the last one: all its CPU so far
+        # belongs to this interval (busy threads hold the GIL, and the sampler may wait for it).
+        # Not a child process: it may have run a while (its imports) before it was watched.
+        born = (0.0, self.last_tick) if self.last_tick is not None else None
+        self.last_tick = now
         closed, seen = [], set()
         for key, name, clock in self.actors():
             cpu = cpu_seconds(clock)
@@ -217,7 +223,7 @@ class Sampler:
             seen.add(key)
             lane = self.lanes.get(key)
             if lane is None:
-                self.lanes[key] = Lane(name, cpu, now)
+                self.lanes[key] = Lane(name, *(born if born and key[0] == "t" else (cpu, now)))
             else:
                 closed += lane.add(cpu, now)
         for key in self.lanes.keys() - seen:  # an actor that ended: its last event, if any

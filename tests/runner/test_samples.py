@@ -147,7 +147,9 @@ def test_samples_add_up_to_the_cpu_each_thread_used(monkeypatch):
     samples = [e for e in written if e["type"] == "cpu"]
     for name, seconds in used.items():
         mine = [s for s in samples if s["actor"] == name]
-        assert cpu_seconds(mine) == pytest.approx(seconds, rel=0.25, abs=0.03), mine
+        # what a thread used after its last reading is lost (its clock goes with it): up to an
+        # interval, longer while two spinning threads keep the sampler from the GIL
+        assert cpu_seconds(mine) == pytest.approx(seconds, rel=0.25, abs=0.05), mine
     assert all(s["t"] <= round(end - collector.t0, 3) for s in samples)
     report = probe.report()
     assert report["ticks"] >= 3 and 0 <= report["cpu_s"] < report["wall_s"]
@@ -235,7 +237,8 @@ class Lines:
 
 def test_samples_wait_for_the_next_line_to_go_out_with_it():
     """Held samples go out in the same write as the next span or run-level line (so the relay
-    sends them in its frame), or alone once the oldest is FLUSH old."""
+    sends them in its frame), or alone once one has waited its FLUSH: a CPU lane sooner than
+    a loop sample, for a CPU slide has no spans to ride with."""
     lines = Lines()
     collector = Collector(lines)
     collector.t0 = 100.0
@@ -243,7 +246,7 @@ def test_samples_wait_for_the_next_line_to_go_out_with_it():
     loop = {"type": "loop", "t": 0.12, "lag": 0.0, "in_flight": 1}
     collector.hold([cpu], 100.1)
     collector.hold([loop], 100.12)
-    collector.hold([], 100.1 + FLUSH / 2)
+    collector.hold([], 100.1 + FLUSH["cpu"] / 2)
     assert lines.writes == []
     collector({"pid": os.getpid(), "e": "start", "k": 1})
     collector({"pid": os.getpid(), "e": "end", "k": 1, "actor": "T", "cs": 100.0, "ce": 100.5,
@@ -251,10 +254,15 @@ def test_samples_wait_for_the_next_line_to_go_out_with_it():
     (a, b, span), = lines.writes
     assert (a, b) == (cpu, loop) and span["type"] == "span" and span["i"] == 0
     collector.hold([cpu], 101.0)
-    collector.hold([], 101.0 + FLUSH - 0.01)
+    collector.hold([], 101.0 + FLUSH["cpu"] - 0.01)
     assert len(lines.writes) == 1
-    collector.hold([], 101.0 + FLUSH)
+    collector.hold([], 101.0 + FLUSH["cpu"])
     assert lines.writes[-1] == [cpu]
+    collector.hold([loop], 101.5)
+    collector.hold([], 101.5 + FLUSH["loop"] - 0.01)
+    assert len(lines.writes) == 2
+    collector.hold([], 101.5 + FLUSH["loop"])
+    assert lines.writes[-1] == [loop]
     collector.hold([loop], 102.0)
     collector.emit({"type": "run_end", "total": 2.0, "ideal": 2.0}, last=True)
     assert lines.writes[-1] == [loop, {"type": "run_end", "total": 2.0, "ideal": 2.0}]
