@@ -13,13 +13,6 @@
   const GROWTH = 1.3;
   const CLOCK_HZ = 5;
 
-  function niceStep(range) {
-    const raw = range / 6;
-    const power = Math.pow(10, Math.floor(Math.log10(raw)));
-    const unit = raw / power;
-    return power * (unit < 1.5 ? 1 : unit < 3.5 ? 2 : unit < 7.5 ? 5 : 10);
-  }
-
   function num(value) { return typeof value === 'number' && isFinite(value); }
   function fraction(value) { return Math.min(1, Math.max(0, value)); }
 
@@ -79,18 +72,10 @@
       this.times.forEach(function (times, i) { this.setTimes(this.bars.get(i), times); }, this);
     }
     this.layer.style.width = this.axis.style.width = (100 * unit / tMax) + '%';
-    const step = niceStep(tMax);
+    const step = CL.niceStep(tMax);
     if (step === this.step) return;
     this.step = step;
-    const ticks = document.createDocumentFragment();
-    const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
-    const count = Math.floor(tMax / step + 1e-9) + 1;
-    for (let k = 0; k < count; k += 1) {
-      const tick = CL.el('span', 'tl-tick', (k * step).toFixed(digits) + (k === count - 1 ? ' s' : ''));
-      tick.style.setProperty('--t', k * step / unit);
-      ticks.appendChild(tick);
-    }
-    this.axis.replaceChildren(ticks);
+    this.axis.replaceChildren(CL.axisTicks(tMax, step, unit));
   };
 
   Plot.prototype.setTimes = function (bar, times) {

@@ -14,13 +14,6 @@
   const BARS_PER_FRAME = 250; // a burst of 1,000 results is drawn over a few frames, not in one long one
   const CHUNK = 32;           // bars per box: adding one lays out its box's bars and the boxes, not every bar
 
-  function niceStep(range) {
-    const raw = range / 6;
-    const power = Math.pow(10, Math.floor(Math.log10(raw)));
-    const unit = raw / power;
-    return power * (unit < 1.5 ? 1 : unit < 3.5 ? 2 : unit < 7.5 ? 5 : 10);
-  }
-
   function fraction(value) { return Math.min(1, Math.max(0, value)); }
 
   function isNumber(value) { return typeof value === 'number' && isFinite(value); }
@@ -94,18 +87,11 @@
     const unit = Math.pow(10, Math.floor(Math.log10(tMax)));
     if (unit !== this.unit) this.changeUnit(unit);
     this.barLayer.style.width = this.axis.style.width = (100 * unit / tMax) + '%';
-    const step = niceStep(tMax);
+    const step = CL.niceStep(tMax);
     const count = Math.floor(tMax / step + 1e-9) + 1;
     if (step === this.step && count === this.axis.childElementCount) return;
     this.step = step;
-    const ticks = document.createDocumentFragment();
-    const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
-    for (let k = 0; k < count; k += 1) {
-      const tick = CL.el('span', 'tl-tick', (k * step).toFixed(digits) + (k === count - 1 ? ' s' : ''));
-      tick.style.setProperty('--t', k * step / this.unit);
-      ticks.appendChild(tick);
-    }
-    this.axis.replaceChildren(ticks);
+    this.axis.replaceChildren(CL.axisTicks(tMax, step, this.unit));
   };
 
   View.prototype.changeUnit = function (unit) {

@@ -19,6 +19,30 @@
       });
   };
 
+  /* A round step for about six ticks over `range` seconds. */
+  CL.niceStep = function (range) {
+    const raw = range / 6;
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const unit = raw / power;
+    return power * (unit < 1.5 ? 1 : unit < 3.5 ? 2 : unit < 7.5 ? 5 : 10);
+  };
+
+  /* The tick labels of an axis of `tMax` seconds every `step`, placed in units of `unit`
+     seconds (--t). Every other one, counted back from the last (which says "s"), is minor:
+     a phone's reader view, a third as wide as the projector, hides those labels (deck.css). */
+  CL.axisTicks = function (tMax, step, unit) {
+    const ticks = document.createDocumentFragment();
+    const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
+    const count = Math.floor(tMax / step + 1e-9) + 1;
+    for (let k = 0; k < count; k += 1) {
+      const tick = CL.el('span', 'tl-tick', (k * step).toFixed(digits) + (k === count - 1 ? ' s' : ''));
+      tick.style.setProperty('--t', k * step / unit);
+      if (count > 5 && (count - 1 - k) % 2 === 1) tick.classList.add('tl-minor');
+      ticks.appendChild(tick);
+    }
+    return ticks;
+  };
+
   CL.seconds = function (value) {
     if (typeof value !== 'number' || !isFinite(value)) return '–';
     return (value < 10 ? value.toFixed(2) : value.toFixed(1)) + ' s';

@@ -91,6 +91,32 @@ def shoot(viewer, name):
     return viewer.screenshot(name)
 
 
+def overlapping_ticks(panel):
+    """Pairs of neighbouring axis labels shown on screen whose boxes touch (a gap under 4 px)."""
+    boxes = panel.locator(".tl-tick").evaluate_all("""ticks => ticks
+        .filter(tick => getComputedStyle(tick).visibility !== 'hidden')
+        .map(tick => tick.getBoundingClientRect()).map(r => [r.left, r.right])""")
+    return [(a, b) for a, b in zip(boxes, boxes[1:]) if b[0] - a[1] < 4]
+
+
+def crowded_axis_overlaps(viewer):
+    """The visible panel's axis drawn for 0.45 s at a step of 0.05 s (what a 0.4 s run gets:
+    nine labels of four characters), then put back: how many shown labels touch the one
+    before."""
+    return viewer.page.evaluate(f"""() => {{
+        const axis = document.querySelector('{VISIBLE} .tl-seconds');
+        const saved = [Array.from(axis.childNodes), axis.style.width];
+        axis.style.width = (100 * 0.1 / 0.45) + '%';
+        axis.replaceChildren(CL.axisTicks(0.45, 0.05, 0.1));
+        const boxes = Array.from(axis.children)
+          .filter(tick => getComputedStyle(tick).visibility !== 'hidden')
+          .map(tick => tick.getBoundingClientRect());
+        axis.replaceChildren(...saved[0]);
+        axis.style.width = saved[1];
+        return boxes.filter((box, k) => k > 0 && box.left - boxes[k - 1].right < 4).length;
+    }}""")
+
+
 @pytest.mark.parametrize("name", PHONES)
 def test_phone_upright_reads_every_slide_at_phone_size(chromium, devices, reader_app, opened,
                                                        finished, name):
@@ -120,6 +146,8 @@ def test_phone_upright_reads_every_slide_at_phone_size(chromium, devices, reader
     assert effective(phone, ".tl-label") >= GOALS["timeline labels"]
     assert effective(phone, ".tl-tick") >= GOALS["timeline labels"]
     assert effective(phone, ".tl-mark-label") >= GOALS["timeline labels"]
+    assert not overlapping_ticks(panel), "the axis labels must not run into each other"
+    assert not crowded_axis_overlaps(phone), "nine ticks of 0.05 s: every other label is hidden"
     assert effective(phone, ".panel-total") >= 24 and effective(phone, ".panel-ideal") >= 24
     width = phone.page.evaluate("() => innerWidth")
     assert panel.bounding_box()["width"] >= 0.9 * width, "the panel takes the phone's width"
