@@ -1,5 +1,5 @@
-"""Inside a run: CPU samples per thread and child, and the event loop's lag (the trace file:
-test_tracefile.py)."""
+"""Inside a run: CPU samples per thread and child (the event loop's lag: test_loop_samples.py;
+the trace file: test_tracefile.py)."""
 import json
 import os
 import subprocess
@@ -9,27 +9,11 @@ import time
 import pytest
 
 from runhelp import ROOT, Result, run_runner, runner_command
-from runner import events, loopprobe, sampler
+from runner import events, sampler
 from demos.calibrate import size_for
 from runner.collect import FLUSH, Collector
 
 CPU = {"n": 4, "concurrency": 2, "delay": 0.25}
-BLOCK = sampler.GROW + 0.3  # seconds the learner's coroutine blocks the loop: told once meanwhile
-
-BLOCKING_SCRIPT = '''
-import asyncio
-import time
-
-
-async def main():
-    await asyncio.sleep(0.1)
-    time.sleep({block})  # blocking: nothing else on this loop runs meanwhile
-    {after}
-
-asyncio.run(main())
-'''
-
-
 def cpu_seconds(samples):
     return sum(s["busy"] * s["dt"] for s in samples)
 
@@ -281,64 +265,6 @@ def test_thread_clocks_read_the_kernels_schedstat():
     whole = sampler.cpu_seconds(sampler.process_clock(os.getpid()))
     assert whole >= clock
     assert sampler.cpu_seconds(sampler.thread_clock(2 ** 22 + 12345)) is None  # no such thread
-
-
-def test_a_blocking_call_in_a_coroutine_shows_as_loop_lag(run_demo, tmp_path):
-    script = tmp_path / "blocking.py"
-    script.write_text(BLOCKING_SCRIPT.format(block=BLOCK, after="await asyncio.sleep(0.1)"))
-    result = run_demo(script)
-    assert result.returncode == 0, result.stderr
-    loop = result.of("loop")
-    assert loop and all(events.check(sample) == sample for sample in loop)
-    worst = max(sample["lag"] for sample in loop)
-    # The probe's timer was due at most one period after the block began.
-    assert BLOCK - loopprobe.PERIOD <= worst < BLOCK + 10, loop
-    # While the loop was stopped the strip grew live: told after GROW, before it ran again.
-    during = [s for s in loop if sampler.GROW <= s["lag"] < worst]
-    assert len(during) == 1, loop
-    ended, = [s for s in loop if s["lag"] == worst]
-    assert during[0]["t"] < ended["t"]
-    # Nothing else: no sample for each tick of the stall, none when the lag fell back.
-    assert len(loop) <= 4, loop
-
-
-def test_a_stall_that_lasts_until_its_loop_ends_is_told(run_demo, tmp_path):
-    """The coroutine blocks and returns: the timer never fires again, the probe tells it."""
-    script = tmp_path / "blocking_to_the_end.py"
-    script.write_text(BLOCKING_SCRIPT.format(block=0.4, after="return"))
-    loop = run_demo(script).of("loop")
-    assert 0.4 - loopprobe.PERIOD <= max(sample["lag"] for sample in loop) < 10, loop
-
-
-def covered(samples):
-    """Seconds of the run under the loop strip's red bands ([t - lag, t] of every sample)."""
-    total, reach = 0.0, 0.0
-    for start, end in sorted((s["t"] - s["lag"], s["t"]) for s in samples):
-        total += max(0.0, end - max(start, reach))
-        reach = max(reach, end)
-    return total
-
-
-def test_the_blocking_demo_shows_its_loop_stopped_the_whole_time(run_demo):
-    """blocking_in_async: each requests.get holds the loop for at least d, one after the other,
-    so the loop's lag reaches d and the red bands cover nearly all of n·d, though only a few
-    samples are sent (and the waiting thread's slivers of CPU none)."""
-    n, delay = 3, 0.3
-    result = run_demo("blocking_in_async", n=n, delay=delay)
-    assert result.returncode == 0, result.stderr
-    loop = result.of("loop")
-    assert max(sample["lag"] for sample in loop) >= delay - loopprobe.PERIOD, loop
-    assert covered(loop) >= 0.9 * n * delay, loop
-    assert len(loop) <= 2 * n, loop
-    assert len(result.of("cpu")) <= n, result.of("cpu")
-
-
-def test_loop_samples_count_requests_in_flight(run_demo):
-    result = run_demo("asyncio", n=3, delay=0.3)
-    assert result.returncode == 0, result.stderr
-    loop = result.of("loop")
-    assert max(sample["in_flight"] for sample in loop) == 3, loop
-    assert not run_demo("threads", n=3, delay=0.1).of("loop")  # no event loop, no strip
 
 
 def test_sample_0_turns_sampling_off(run_demo):
