@@ -3,7 +3,7 @@ live page drew them (one bar per tap, the tally per option), with no device id i
 import pytest
 from playwright.sync_api import expect
 
-from handoutkit import HERE, embedded, export
+from handoutkit import HERE, ROOT, embedded, export
 from live.crowdstore import CrowdStore
 from live.store import DATABASE_NAME, Store
 
@@ -12,6 +12,8 @@ TAPS = 5
 VOTES = {"phone-aaaaaaaaaaaaaaaa": "threads", "phone-bbbbbbbbbbbbbbbb": "asyncio",
          "phone-cccccccccccccccc": "asyncio"}
 VISIBLE = ".remark-slides-area > .remark-visible"
+PHONE = {"width": 390, "height": 844}
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 def recorded_crowd(instance):
@@ -63,4 +65,19 @@ def test_the_handout_draws_the_round_and_the_tally(crowd_export, open_handout):
     vote = page.locator(f"{VISIBLE} .predict-panel")
     expect(vote).to_have_attribute("data-status", "closed")
     expect(vote.locator(".predict-count[data-option='asyncio']")).to_have_text("2")
+    assert not page.problems and not page.refused
+
+
+@pytest.mark.browser
+def test_the_round_reads_on_a_phone_held_upright(crowd_export, open_handout):
+    page = open_handout(crowd_export, PHONE)
+    page.keyboard.press("ArrowRight")
+    panel = page.locator(f"{VISIBLE} .crowd-panel")
+    expect(panel.locator("[data-request]")).to_have_count(TAPS)
+    assert panel.bounding_box()["width"] >= 0.9 * PHONE["width"]   # the reader view's full width
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "handout-crowd-phone.png"))
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(f"{VISIBLE} .predict-count[data-option='asyncio']")).to_have_text("2")
+    page.screenshot(path=str(ARTIFACTS / "handout-predict-phone.png"))
     assert not page.problems and not page.refused
