@@ -12,7 +12,6 @@ from live.replay import open_database
 from live.store import DATABASE_NAME, Store
 
 
-
 def check_bind(host, port):
     """A one-line reason instead of gunicorn's five retries when the address is taken or wrong."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
