@@ -10,8 +10,11 @@ with the run's other events only (same batches, same encoder), so "added" is wha
 cost on that wire; the readable figures are the same events one JSON frame each (the form before
 the compact encoding).
 
-sampler: the sampler's own CPU time over real runs (RUNNER_SAMPLER_REPORT=1) at 100 Hz
-(`--sample 0.01`) and at the default 50 Hz, as a share of one core.
+sampler: what sampling costs over real runs (RUNNER_SAMPLER_REPORT=1) at 100 Hz (`--sample
+0.01`) and at the default 50 Hz, as a share of one core: all the CPU of the sampler's process
+(runner/watcher.py, from its fork on) plus the runner's side, the fork itself and the trace
+receiver thread's whole CPU (it handles the watcher's datagrams; for cpu_processes the
+children's start and end messages too, so an upper bound there).
 
 overhead: each client at the seeds' parameters (gunicorn -w 3, d = 1 s, n = 3; n = 9, k = 3 for
 the semaphore), traced with and without samples (`--sample 0`), alternating, median of --repeat:
@@ -193,13 +196,19 @@ def sampler_section(repeat):
                     line = next(l for l in stderr.splitlines() if l.startswith("sampler "))
                     reports.append(json.loads(line.split(" ", 1)[1]))
                 shares = [r["share"] for r in reports]
+                runner_side = [r["fork_s"] + max(r["relay_s"], r.get("receiver_s") or 0.0)
+                               for r in reports]
                 rows.append([demo, label(params), f"{1 / interval:.0f} Hz",
                              round(statistics.median(r["ticks"] / r["wall_s"] for r in reports)),
                              f"{1e3 * statistics.median(r['cpu_s'] for r in reports):.1f}",
+                             round(statistics.median(1e6 * r["cpu_s"] / r["ticks"]
+                                                     for r in reports)),
+                             f"{1e3 * statistics.median(runner_side):.1f}",
                              f"{statistics.median(r['wall_s'] for r in reports):.2f}",
                              f"{100 * statistics.median(shares):.2f} %",
                              f"{100 * max(shares):.2f} %"])
-    return table(["demo", "parameters", "asked", "ticks/s", "sampler CPU (ms)", "run (s)",
+    return table(["demo", "parameters", "asked", "ticks/s", "watcher CPU (ms)",
+                  "µs per tick", "runner's side (ms)", "run (s)",
                   "share of a core (median)", "max"], rows)
 
 

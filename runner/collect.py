@@ -12,12 +12,13 @@ import json
 import os
 import socket
 import threading
+import time
 
 STOP = b"stop"
 # Seconds a sample may wait for a line to go out with: a loop sample a second (a stall is told
 # every second anyway); a CPU lane less, for on a CPU slide, with no spans at all, the lanes are
-# what the room watches grow.
-FLUSH = {"loop": 1.0, "cpu": 0.3}
+# what the room watches grow (it waited up to runner.watcher.SEND already: 0.3 s in all).
+FLUSH = {"loop": 1.0, "cpu": 0.05}
 
 
 class Collector:
@@ -32,12 +33,17 @@ class Collector:
         self.errors = 0
         self.pid = os.getpid()
         self.on_child = None  # called with the pid of each child process heard from
+        self.on_samples = None  # called with each datagram of the sampler's watcher
         self.held, self.due = [], None  # samples waiting for a line, and when they go alone
 
     def since_t0(self, t):
         return None if t is None or self.t0 is None else round(t - self.t0, 6)
 
     def __call__(self, message):
+        if message["e"] == "samples":  # runner/watcher.py: cpu and loop events
+            if self.on_samples is not None:
+                self.on_samples(message)
+            return
         if message["pid"] != self.pid and self.on_child is not None:
             self.on_child(message["pid"])
         if message["e"] == "proc":  # a child announced itself (runner.trace.announce)
@@ -122,12 +128,14 @@ class Receiver:
         self.sock.bind(f"\0demos-trace-{os.getpid()}-{id(self):x}")
         self.address = "@" + self.sock.getsockname()[1:].decode()
         self.thread = threading.Thread(target=self.receive, name="trace-receiver", daemon=True)
+        self.cpu_s = None  # the thread's CPU time, once drained (bench/inside.py)
         self.thread.start()
 
     def receive(self):
         while True:
             data = self.sock.recv(65536)  # blocking
             if data == STOP:
+                self.cpu_s = time.thread_time()
                 return
             self.collector(json.loads(data))
 

@@ -1,67 +1,89 @@
 """How late the event loop is: a short periodic timer inside every asyncio loop the demo runs.
 
 The runner's hooks patch `BaseEventLoop.run_forever` (asyncio.run ends up there), so the demo
-file is unchanged. While a loop runs, its probe re-arms a timer every PERIOD seconds and notes how
-late each one fired. The sampler (runner/sampler.py, another thread) reads `lag()`: the worst
-lateness since its last read, and how long a timer not yet fired is overdue (how long the loop
-has been stopped so far), so a blocked loop can show on the slide while it is still blocked.
+file is unchanged. While a loop runs, its probe re-arms a timer every PERIOD seconds and, when
+one fires LATE or later, tells the sampler at once from the loop's own thread: that stall ended,
+and this is its whole length. It also tells when the loop starts (a strip that stays flat is
+news too: the loop was never late) and a stall the loop ended in.
+
+A stall still going on cannot be told from inside (the loop is stopped): each probe writes when
+its next timer is due into a slot of `shared`, memory the sampler's process shares, which looks
+at it every tick (runner/watcher.py) and tells how overdue it is while it lasts.
 
 Probes only attach in the runner's own process, once the sampler switched them on (children
-install the same patch from runner/_boot but have nobody to read them).
+install the same patch from runner/_boot but have nobody to tell).
 """
+import struct
 import threading
 import time
+import weakref
 
 PERIOD = 0.01  # seconds between the probe's timers
+LATE = 0.01  # seconds: a timer at least this late is told
+SLOTS = 16  # loops at once whose stall in progress can be watched (the rest still tell theirs)
+SLOT = struct.Struct("d")  # a perf_counter time; 0.0 marks a free slot
 
-enabled = False
-_probes = set()
-_probes_lock = threading.Lock()
-_ended = 0.0  # the lateness that loops which stopped since the last read left unread (a stall
-# that lasted until its loop ended would otherwise never be told)
+_report = None  # report(now, lag): set by the sampler while it runs
+_shared = None  # SLOTS doubles, shared with the sampler's process
+_free = []
+_lock = threading.Lock()
+_started = weakref.WeakSet()  # loops whose start was told (asyncio.run runs its loop 3 times)
+
+
+def enable(report, shared):
+    """Probe every loop that starts from now on; tell `report(now, lag)` (None: stop)."""
+    global _report, _shared
+    with _lock:
+        _report, _shared = report, shared
+        _free[:] = list(range(SLOTS)) if shared is not None else []
+
+
+def take_slot():
+    with _lock:
+        return (_free.pop(0), _shared) if _free else (None, None)
+
+
+def give_back(slot, shared):
+    if slot is None:
+        return
+    SLOT.pack_into(shared, slot * SLOT.size, 0.0)
+    with _lock:
+        if shared is _shared:
+            _free.append(slot)
 
 
 class LoopProbe:
-    """The timer of one running loop, and the worst lateness seen since the last read."""
+    """The timer of one running loop: when it is due, and who hears of a late one."""
 
-    def __init__(self, loop):
-        self.loop = loop
-        self.lock = threading.Lock()
-        self.worst = 0.0
-        self.due = time.perf_counter() + PERIOD
-        self.handle = loop.call_later(PERIOD, self.fire)
+    def __init__(self, loop, report):
+        self.loop, self.report = loop, report
+        self.slot, self.shared = take_slot()
+        now = time.perf_counter()  # CLOCK_MONOTONIC, like the loop's own clock and the sampler's
+        self.arm(now)
+        with _lock:
+            first, _ = loop not in _started, _started.add(loop)
+        if first:
+            report(now, 0.0)  # the loop runs: its strip starts here
 
-    def fire(self):
-        now = time.perf_counter()  # CLOCK_MONOTONIC, like the loop's own clock and the runner's
-        with self.lock:
-            self.worst = max(self.worst, now - self.due)
-            self.due = now + PERIOD
+    def arm(self, now):
+        self.due = now + PERIOD
+        if self.slot is not None:  # one aligned 8-byte store: the watcher reads it whole
+            SLOT.pack_into(self.shared, self.slot * SLOT.size, self.due)
         self.handle = self.loop.call_later(PERIOD, self.fire)
 
-    def read(self, now):
-        """(the worst lateness of the timers fired since the last read, how long the timer not
-        yet fired is overdue), both >= 0."""
-        with self.lock:
-            worst, self.worst = self.worst, 0.0
-            return worst, max(now - self.due, 0.0)
+    def fire(self):
+        now = time.perf_counter()
+        if now - self.due >= LATE:
+            self.report(now, now - self.due)
+        self.arm(now)
 
     def close(self):
-        """Stop the timer; returns the lateness nobody has read yet: the worst since the last
-        read, or how overdue the timer is (a stall the loop ended in)."""
+        """Stop the timer; tell a stall the loop ended in (its timer overdue)."""
         self.handle.cancel()
-        return max(self.read(time.perf_counter()))
-
-
-def lag(now):
-    """(fired, overdue) as LoopProbe.read, the worst of each over the running loops, or None
-    when no loop runs."""
-    global _ended
-    with _probes_lock:
-        probes, ended, _ended = list(_probes), _ended, 0.0
-    reads = [probe.read(now) for probe in probes]
-    if not reads and not ended:
-        return None
-    return max([ended] + [fired for fired, _ in reads]), max([0.0] + [o for _, o in reads])
+        give_back(self.slot, self.shared)
+        now = time.perf_counter()
+        if now - self.due >= LATE:
+            self.report(now, now - self.due)
 
 
 def patch(asyncio):
@@ -72,19 +94,14 @@ def patch(asyncio):
         return
 
     def run_forever(self):
-        global _ended
-        if not enabled:
+        report = _report
+        if report is None:
             return original(self)
-        probe = LoopProbe(self)
-        with _probes_lock:
-            _probes.add(probe)
+        probe = LoopProbe(self, report)
         try:
             return original(self)
         finally:
-            overdue = probe.close()
-            with _probes_lock:
-                _probes.discard(probe)
-                _ended = max(_ended, overdue)
+            probe.close()
 
     run_forever.probed = True
     base.run_forever = run_forever

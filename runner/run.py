@@ -6,6 +6,7 @@ happens (docs/ARCHITECTURE.md); without: a readable table. Exit status: 0 when e
 succeeded, 1 when a request failed or the demo raised, 2 for bad usage, 3 when the run timed out.
 """
 import importlib
+import json
 import multiprocessing
 import os
 import resource
@@ -63,18 +64,28 @@ class Run:
         self.collector = Collector(self.recorder or write)
         self.ideal = self.demo.ideal(self.params) if self.demo else None
         self.sampler = None
-        self.own_threads = []  # the runner's threads, never a lane of the demo's
 
     def start_sampler(self, receiver):
-        """CPU and loop samples from now on (none with --sample 0)."""
-        if self.sample:
-            self.sampler = Sampler(self.collector, self.sample,
-                                   exclude=[*self.own_threads, receiver.thread]).start()
-            self.collector.on_child = self.sampler.watch
+        """CPU and loop samples from now on (none with --sample 0, nor if it cannot fork)."""
+        if not self.sample:
+            return
+        try:
+            self.sampler = Sampler(self.collector, receiver.sock.getsockname(),
+                                   self.sample).start()
+        except OSError as error:
+            print(f"runner: no CPU lanes nor loop strip: {error}", file=sys.stderr)
+            return
+        self.collector.on_child = self.sampler.watch
 
     def stop_sampler(self, total):  # the last samples, none past the run's end
         if self.sampler:
             self.sampler.stop(until=self.collector.t0 + total)
+
+    def report_sampler(self, receiver):
+        """The sampling's own cost on stderr, for bench/inside.py (RUNNER_SAMPLER_REPORT=1)."""
+        if self.sampler and os.environ.get("RUNNER_SAMPLER_REPORT"):
+            report = self.sampler.report(receiver.cpu_s)
+            print("sampler " + json.dumps(report), file=sys.stderr)
 
     def write_trace(self):  # False, with a line on stderr, if the --trace file failed
         return self.recorder.save(self.trace_path, self.name, self.params)
@@ -178,7 +189,6 @@ def execute(run):
             run.end()
             return 1
         watchdog = threading.Thread(target=watch, args=(run, done), name="watchdog", daemon=True)
-        run.own_threads.append(watchdog)
         watchdog.start()
         with ExitStack() as stack:
             try:
@@ -224,6 +234,7 @@ def timed(run):
         total = time.perf_counter() - run.collector.t0
         run.stop_sampler(total)
         receiver.drain()
+        run.report_sampler(receiver)
         run.collector.emit(*run.collector.unfinished())
         run.end(total)
     return 1 if run.collector.errors else 0

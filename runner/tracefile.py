@@ -134,8 +134,8 @@ def cpu_counters(samples):
 
 def loop_counters(samples):
     """The loop's lag as the slide's strip draws it, `lag` over [t - lag, t] (the stretch its
-    timer could not run; the highest where several cover a moment) and 0 elsewhere; the
-    requests in flight from each sample to the next (a sample is sent when the count changes)."""
+    timer could not run; the highest where several cover a moment) and 0 elsewhere. (The
+    requests in flight are the spans' counters: a sample only has the count when it was told.)"""
     out, level, covering = [], 0.0, []  # covering: a heap of (-lag, end) of the spans open
     spans = sorted((max(0.0, s["t"] - s["lag"]), s["t"], s["lag"]) for s in samples
                    if s["lag"] > 0)
@@ -150,11 +150,6 @@ def loop_counters(samples):
         if now != level:
             out.append(counter("event loop lag (ms)", us(edge), "lag_ms", round(now * 1e3, 3)))
             level = now
-    flying = None
-    for sample in sorted(samples, key=lambda s: s["t"]):
-        if sample["in_flight"] != flying:
-            flying = sample["in_flight"]
-            out.append(counter("requests in flight (loop)", us(sample["t"]), "requests", flying))
     return out
 
 

@@ -18,7 +18,7 @@
   const REDRAW_MS = 120;
   const MIN_LAG_SCALE = 0.05;   // seconds at full height, at least: a healthy loop stays flat
   const COLOURS = {cpu: '26, 127, 55', lane: '#eef1f4', wait: '#c8ced6', serve: '#57606a',
-                   lag: '#cf222e', line: '#1b1f24'};
+                   lag: '#cf222e'};
 
   function isNumber(value) { return typeof value === 'number' && isFinite(value); }
 
@@ -178,11 +178,12 @@
     row.firstChild.textContent = 'in flight ≤ ' + peak;
   };
 
+  /* The loop's lag: each sample a red band over [t - lag, t], the stretch its timer could not
+     run (a sample comes when the loop starts, when a timer fired late, and while a stall lasts). */
   Inside.prototype.drawLoop = function (row, samples, tMax) {
     const sorted = samples.slice().sort(function (a, b) { return a.t - b.t; });
-    const worst = Math.max.apply(null, sorted.map(function (sample) { return sample.lag; }));
-    const flying = Math.max(1, Math.max.apply(null, sorted.map(function (sample) { return sample.in_flight; })));
-    const scale = Math.max(worst, MIN_LAG_SCALE);
+    const worst = sorted.reduce(function (top, sample) { return sample.lag > top.lag ? sample : top; });
+    const scale = Math.max(worst.lag, MIN_LAG_SCALE);
     const s = this.surface(row);
     const x = function (t) { return t / tMax * s.width; };
     s.ctx.fillStyle = COLOURS.lag;
@@ -192,21 +193,13 @@
       const h = s.height * Math.min(1, sample.lag / scale);
       s.ctx.fillRect(left, s.height - h, Math.max(x(sample.t) - left, 1), h);
     });
-    const y = function (sample) { return s.height - 1 - (s.height - 2) * sample.in_flight / flying; };
-    s.ctx.strokeStyle = COLOURS.line;
-    s.ctx.lineWidth = 1;
-    s.ctx.beginPath();
-    s.ctx.moveTo(x(sorted[0].t), y(sorted[0]));
-    for (let k = 1; k < sorted.length; k += 1) {   // a step: the count holds until the next sample
-      s.ctx.lineTo(x(sorted[k].t), y(sorted[k - 1]));
-      s.ctx.lineTo(x(sorted[k].t), y(sorted[k]));
-    }
-    s.ctx.stroke();
     row.dataset.samples = sorted.length;
-    row.dataset.worst = worst;
-    row.firstChild.textContent = 'loop lag ≤ ' + CL.seconds(worst);
-    describe(row, 'event loop: red, how late its timer fired (at most ' + CL.seconds(worst) +
-      '); line, requests in flight (at most ' + flying + ')');
+    row.dataset.worst = worst.lag;
+    row.firstChild.textContent = 'loop lag ≤ ' + CL.seconds(worst.lag);
+    describe(row, worst.lag > 0
+      ? 'event loop: red, how late its timer fired; at most ' + CL.seconds(worst.lag) + ', with ' +
+        worst.in_flight + ' request' + (worst.in_flight === 1 ? '' : 's') + ' in flight'
+      : 'event loop: its timer was never late');
   };
 
   /* The actors with the most CPU keep a lane, in the order they first ran. */

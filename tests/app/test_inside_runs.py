@@ -7,7 +7,7 @@ import signal
 import requests
 
 from live import wire
-from runner import sampler
+from runner import loopprobe
 from viewers import connect, wait_idle
 
 
@@ -112,5 +112,5 @@ def test_the_samples_of_a_small_asyncio_run_cost_a_follower_little(live_app):
     for frame in frames:
         size, theirs = sample_bytes(frame)
         total, added = total + size, added + theirs
-    late = [m for m in seen if m["type"] == "loop" and m["lag"] >= sampler.LATE]
+    late = [m for m in seen if m["type"] == "loop" and m["lag"] >= loopprobe.LATE]
     assert added <= 0.3 * (total - added) + 16 * len(late), (added, total, seen)

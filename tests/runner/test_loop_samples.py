@@ -1,8 +1,8 @@
 """Inside a run: how late the event loop is (loop samples), for a learner's blocking script and
 for the demos."""
-from runner import events, loopprobe, sampler
+from runner import events, loopprobe, watcher
 
-BLOCK = sampler.GROW + 0.3  # seconds the learner's coroutine blocks the loop: told once meanwhile
+BLOCK = watcher.GROW + 0.3  # seconds the learner's coroutine blocks the loop: told once meanwhile
 
 BLOCKING_SCRIPT = '''
 import asyncio
@@ -29,11 +29,13 @@ def test_a_blocking_call_in_a_coroutine_shows_as_loop_lag(run_demo, tmp_path):
     # The probe's timer was due at most one period after the block began.
     assert BLOCK - loopprobe.PERIOD <= worst < BLOCK + 10, loop
     # While the loop was stopped the strip grew live: told after GROW, before it ran again.
-    during = [s for s in loop if sampler.GROW <= s["lag"] < worst]
+    during = [s for s in loop if watcher.GROW <= s["lag"] < worst]
     assert len(during) == 1, loop
     ended, = [s for s in loop if s["lag"] == worst]
     assert during[0]["t"] < ended["t"]
-    # Nothing else: no sample for each tick of the stall, none when the lag fell back.
+    # Nothing else: the loop's start, no sample for each tick of the stall, none when the lag
+    # fell back (asyncio.run runs its loop three times: one start).
+    assert [s["lag"] for s in loop if s["lag"] < loopprobe.LATE] == [0.0], loop
     assert len(loop) <= 4, loop
 
 
@@ -68,9 +70,46 @@ def test_the_blocking_demo_shows_its_loop_stopped_the_whole_time(run_demo):
     assert len(result.of("cpu")) <= n, result.of("cpu")
 
 
-def test_loop_samples_count_requests_in_flight(run_demo):
-    result = run_demo("asyncio", n=3, delay=0.3)
+IN_FLIGHT_SCRIPT = '''
+import asyncio
+import sys
+import time
+
+import aiohttp
+
+
+async def fetch(session, url):
+    async with session.get(url) as response:
+        return await response.text()
+
+
+async def main(url):
+    async with aiohttp.ClientSession() as session:
+        tasks = [asyncio.create_task(fetch(session, url)) for _ in range(3)]
+        await asyncio.sleep(0.2)  # the three are sent, the server sleeps
+        time.sleep(0.3)  # blocking: the loop stops with three requests in flight
+        await asyncio.gather(*tasks)
+
+asyncio.run(main(sys.argv[1]))
+'''
+
+
+def test_a_loop_sample_tells_the_requests_in_flight(run_demo, slow_server, tmp_path):
+    """Each sample has the count in flight when it was told: none at the loop's start, three
+    while the loop was stopped in the middle of their wait."""
+    script = tmp_path / "in_flight.py"
+    script.write_text(IN_FLIGHT_SCRIPT)
+    result = run_demo(script, "--", slow_server.url + "?delay=0.8")
     assert result.returncode == 0, result.stderr
-    loop = result.of("loop")
-    assert max(sample["in_flight"] for sample in loop) == 3, loop
-    assert not run_demo("threads", n=3, delay=0.1).of("loop")  # no event loop, no strip
+    start, *late = result.of("loop")
+    assert start["lag"] == 0.0 and start["in_flight"] == 0, result.of("loop")
+    stall = max(late, key=lambda sample: sample["lag"])
+    assert stall["lag"] >= 0.3 - loopprobe.PERIOD and stall["in_flight"] == 3, late
+
+
+def test_a_healthy_loop_sends_its_start_and_little_else(run_demo):
+    """asyncio with the server's sleep: the loop is never late, so its strip (flat) comes from
+    the one sample of its start; threads have no loop and no strip."""
+    loop = run_demo("asyncio", n=3, delay=0.3).of("loop")
+    assert loop[0]["lag"] == 0.0 and len(loop) <= 3, loop
+    assert not run_demo("threads", n=3, delay=0.1).of("loop")

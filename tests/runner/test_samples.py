@@ -2,6 +2,7 @@
 the trace file: test_tracefile.py)."""
 import json
 import os
+import select
 import subprocess
 import threading
 import time
@@ -9,9 +10,9 @@ import time
 import pytest
 
 from runhelp import ROOT, Result, run_runner, runner_command
-from runner import events, sampler
+from runner import events, lane, sampler, watcher
 from demos.calibrate import size_for
-from runner.collect import FLUSH, Collector
+from runner.collect import FLUSH, Collector, Receiver
 
 CPU = {"n": 4, "concurrency": 2, "delay": 0.25}
 def cpu_seconds(samples):
@@ -45,9 +46,9 @@ def check_cpu_events(result):
     assert samples, "no cpu events"
     for sample in samples:
         assert events.check(sample) == sample  # the one schema, field by field
-        assert 0 < sample["dt"] <= sampler.HOLD + 1  # a tick late at most
+        assert 0 < sample["dt"] <= lane.HOLD + 1  # a tick late at most
         assert 0 <= sample["t"] <= result.end["total"] + 0.0005  # t is rounded to the ms
-        assert sample["busy"] >= sampler.IDLE - 0.005
+        assert sample["busy"] >= lane.IDLE - 0.005
     return samples
 
 
@@ -93,7 +94,7 @@ def test_processes_use_more_cores_than_threads_side_by_side():
     runs = run_side_by_side([("cpu_processes", {"n": 3, "concurrency": 1, "delay": 0.25}),
                              ("cpu_threads", CPU), ("cpu_processes", CPU)])
     b, t, p = (working_cores(run) for run in runs)
-    if b < 3 * sampler.IDLE:  # shares this small fall under what the sampler reports at all
+    if b < 3 * lane.IDLE:  # shares this small fall under what the sampler reports at all
         pytest.skip(f"the machine is too busy to compare: one process got {b:.2f} of a core")
     threads = runs[1].of("cpu")
     assert busiest_moment(threads) <= 1.2, threads  # never beyond one core, whatever the load
@@ -105,11 +106,13 @@ def test_processes_use_more_cores_than_threads_side_by_side():
 
 def test_samples_add_up_to_the_cpu_each_thread_used(monkeypatch):
     """In-process, every share reported (none dropped as idle): the events of a thread add up
-    to the CPU time it measured itself, and are cut at the end the runner gives."""
-    monkeypatch.setattr(sampler, "IDLE", 0.0)
+    to the CPU time it measured itself, come back on the trace socket from the watcher's
+    process, and are cut at the end the runner gives."""
+    monkeypatch.setattr(lane, "IDLE", 0.0)
     written = []
     collector = Collector(written.append)
     collector.t0 = time.perf_counter()
+    receiver = Receiver(collector)
     used = {}
 
     def spin(name, seconds):
@@ -120,7 +123,7 @@ def test_samples_add_up_to_the_cpu_each_thread_used(monkeypatch):
 
     threads = [threading.Thread(target=spin, args=(f"spin-{k}", 0.15), name=f"spin-{k}")
                for k in range(2)]
-    probe = sampler.Sampler(collector).start()
+    probe = sampler.Sampler(collector, receiver.sock.getsockname()).start()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -128,15 +131,44 @@ def test_samples_add_up_to_the_cpu_each_thread_used(monkeypatch):
     time.sleep(0.05)  # blocking: one more sample after the threads ended
     end = time.perf_counter()
     probe.stop(until=end)
+    receiver.drain()
+    collector.flush()  # the runner's run_end would take them along
     samples = [e for e in written if e["type"] == "cpu"]
     for name, seconds in used.items():
         mine = [s for s in samples if s["actor"] == name]
-        # what a thread used after its last reading is lost (its clock goes with it): up to an
-        # interval, longer while two spinning threads keep the sampler from the GIL
+        # what a thread used after its last reading is lost (its file goes with it): up to an
+        # interval, and the kernel's count of a running thread moves a scheduler tick at a time
         assert cpu_seconds(mine) == pytest.approx(seconds, rel=0.25, abs=0.05), mine
     assert all(s["t"] <= round(end - collector.t0, 3) for s in samples)
     report = probe.report()
-    assert report["ticks"] >= 3 and 0 <= report["cpu_s"] < report["wall_s"]
+    assert report["ticks"] >= 3 and 0 < report["cpu_s"] < report["wall_s"]
+    assert not os.path.exists(f"/proc/{probe.child}"), "the watcher's process was not reaped"
+
+
+def test_the_watcher_leaves_when_the_runner_is_gone(tmp_path):
+    """A runner killed outright (SIGKILL: no clean-up at all) leaves no watcher behind, and the
+    pipe of its JSON lines closes (the watcher does not hold it open)."""
+    script = tmp_path / "wait.py"
+    script.write_text("import os, sys, time\nprint(os.getpid(), file=sys.stderr, flush=True)\n"
+                      "time.sleep(60)\n")
+    runner = subprocess.Popen(runner_command(script, "--sample", "0.01",
+                                             url="http://127.0.0.1:9/"),
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert runner.stderr.readline().strip() == str(runner.pid)  # blocking: the demo runs
+        with open(f"/proc/{runner.pid}/task/{runner.pid}/children") as children:
+            watcher_pid, = [int(pid) for pid in children.read().split()]
+        gone = os.pidfd_open(watcher_pid)
+        runner.kill()
+        runner.wait(timeout=30)
+        try:
+            assert select.select([gone], [], [], 10)[0], "the watcher outlived its runner"
+        finally:
+            os.close(gone)
+        runner.stdout.read()  # blocking: returns once no process holds the pipe
+    finally:
+        runner.kill()
+        runner.communicate()
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores")
@@ -165,11 +197,11 @@ def test_cpu_actors_are_the_spans_actors():
 
 def lane_events(shares, tick=0.02):
     """The events a Lane makes of one share of a core per tick (then its last, closed)."""
-    lane, cpu, closed = sampler.Lane("T", 0.0, 0.0), 0.0, []
+    actor, cpu, closed = lane.Lane("T", 0.0, 0.0), 0.0, []
     for k, share in enumerate(shares, 1):
         cpu += share * tick
-        closed += lane.add(cpu, k * tick)
-    closed += lane.close()
+        closed += actor.add(cpu, k * tick)
+    closed += actor.close()
     return [{"t": end, "busy": busy, "dt": end - start}
             for _, start, end, busy in filter(None, closed)]
 
@@ -189,18 +221,18 @@ def test_quiet_work_merges_into_long_events_with_its_cpu():
     and all, at their mean, the CPU kept."""
     for shares in ([0.1] * 100, [0.2, 0.0] * 50):
         found = lane_events(shares)
-        assert len(found) <= 2 / sampler.QUIET_HOLD + 1, found
-        assert all(e["dt"] <= sampler.QUIET_HOLD + 0.03 for e in found)
+        assert len(found) <= 2 / lane.QUIET_HOLD + 1, found
+        assert all(e["dt"] <= lane.QUIET_HOLD + 0.03 for e in found)
         assert cpu_seconds(found) == pytest.approx(0.2, abs=0.005)
         assert all(e["busy"] == pytest.approx(0.1, abs=0.015) for e in found[:-1]), found
 
 
 def test_threads_taking_turns_at_the_gil_are_half_a_core_each():
-    """Two CPU-bound threads read 1/3 and 2/3 of a core in turn (the sampler waits for the GIL
-    too): their events are HOLD long at half a core, not one per tick; a real change (the
+    """Two CPU-bound threads read 1/3 and 2/3 of a core in turn (their count moves a scheduler
+    tick or a GIL switch at a time): their events are HOLD long at half a core, not one per tick; a real change (the
     other thread done: a whole core) still ends the event within two ticks."""
     found = lane_events([1 / 3, 2 / 3] * 25 + [1.0] * 10)
-    assert len(found) <= 1 / sampler.HOLD + 3, found
+    assert len(found) <= 1 / lane.HOLD + 3, found
     assert all(e["busy"] == pytest.approx(0.5, abs=0.1) for e in found[:-1]), found
     assert found[-1]["busy"] == pytest.approx(1.0) and found[-1]["t"] == pytest.approx(1.2)
     assert cpu_seconds(found) == pytest.approx(0.5 + 0.2)
@@ -252,19 +284,23 @@ def test_samples_wait_for_the_next_line_to_go_out_with_it():
     assert lines.writes[-1] == [loop, {"type": "run_end", "total": 2.0, "ideal": 2.0}]
 
 
-def test_thread_clocks_read_the_kernels_schedstat():
-    """The sampler's clock ids give the same CPU time as /proc/<pid>/task/<tid>/schedstat."""
+def test_the_watchers_clocks_read_what_the_thread_and_process_count_themselves():
+    """schedstat read from outside (kept open, read at offset 0) and a process's CPU clock
+    give the CPU time the thread and the process count for themselves."""
     tid = threading.get_native_id()
-    deadline = time.process_time() + 0.05
-    while time.process_time() < deadline:  # use some CPU
+    deadline = time.thread_time() + 0.05
+    while time.thread_time() < deadline:  # use some CPU
         pass
-    clock = sampler.cpu_seconds(sampler.thread_clock(tid))
-    with open(f"/proc/self/task/{tid}/schedstat") as stat:
-        scheduled = int(stat.read().split()[0]) / 1e9
-    assert clock == pytest.approx(scheduled, abs=0.01)
-    whole = sampler.cpu_seconds(sampler.process_clock(os.getpid()))
-    assert whole >= clock
-    assert sampler.cpu_seconds(sampler.thread_clock(2 ** 22 + 12345)) is None  # no such thread
+    fd = os.open(f"/proc/self/task/{tid}/schedstat", os.O_RDONLY)
+    try:
+        first, mine = watcher.schedstat_seconds(fd), time.thread_time()
+        assert first == pytest.approx(mine, abs=0.01)
+        assert watcher.schedstat_seconds(fd) >= first  # read again from the start
+    finally:
+        os.close(fd)
+    whole = watcher.clock_seconds(watcher.process_clock(os.getpid()))
+    assert whole == pytest.approx(time.process_time(), abs=0.01) and whole >= first
+    assert watcher.clock_seconds(watcher.process_clock(2 ** 22 + 12345)) is None  # no such pid
 
 
 def test_sample_0_turns_sampling_off(run_demo):
