@@ -13,6 +13,7 @@ at it every tick (runner/watcher.py) and tells how overdue it is while it lasts.
 Probes only attach in the runner's own process, once the sampler switched them on (children
 install the same patch from runner/_boot but have nobody to tell).
 """
+import os
 import struct
 import threading
 import time
@@ -24,6 +25,7 @@ SLOTS = 16  # loops at once whose stall in progress can be watched (the rest sti
 SLOT = struct.Struct("d")  # a perf_counter time; 0.0 marks a free slot
 
 _report = None  # report(now, lag): set by the sampler while it runs
+_owner = None  # the runner's pid: a forked child's loops (a copy of all this) tell nobody
 _shared = None  # SLOTS doubles, shared with the sampler's process
 _free = []
 _lock = threading.Lock()
@@ -32,9 +34,9 @@ _started = weakref.WeakSet()  # loops whose start was told (asyncio.run runs its
 
 def enable(report, shared):
     """Probe every loop that starts from now on; tell `report(now, lag)` (None: stop)."""
-    global _report, _shared
+    global _report, _shared, _owner
     with _lock:
-        _report, _shared = report, shared
+        _report, _shared, _owner = report, shared, os.getpid()
         _free[:] = list(range(SLOTS)) if shared is not None else []
 
 
@@ -95,7 +97,7 @@ def patch(asyncio):
 
     def run_forever(self):
         report = _report
-        if report is None:
+        if report is None or os.getpid() != _owner:
             return original(self)
         probe = LoopProbe(self, report)
         try:

@@ -147,6 +147,8 @@ class Run:
         self.out.flush()
         if self.trace_path:
             self.write_trace()
+        if self.sampler:
+            self.sampler.kill()
         for child in multiprocessing.active_children():
             child.kill()
         if self.server:

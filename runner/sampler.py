@@ -60,7 +60,12 @@ class Sampler:
         self.shared = shared = mmap.mmap(-1, watcher.SHARED)  # MAP_SHARED: the fork sees it
         orders, self.orders = os.pipe()
         spent = time.thread_time()
-        child = os.fork()
+        try:
+            child = os.fork()
+        except OSError:
+            os.close(orders)
+            os.close(self.orders)
+            raise
         if child == 0:
             self.become_watcher(orders, shared)
         self.fork_s = time.thread_time() - spent
@@ -147,6 +152,14 @@ class Sampler:
             os.waitpid(self.child, 0)
         finally:
             os.close(ended)
+
+    def kill(self):
+        """The run is over at once (timed out): the watcher goes too, unheard."""
+        if self.child:
+            try:
+                os.kill(self.child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def report(self, receiver_s=None):
         """The sampling's own cost, for bench/inside.py: the watcher's CPU, the fork, and the

@@ -4,25 +4,23 @@ Forked from the runner (runner/sampler.py) before the demo starts, so that its w
 wait for the demo's GIL: inside the demo's process, with two threads spinning, a wake-up cost
 0.4 ms of CPU, most of it waiting for the GIL.
 
-On this kind of machine a system call right after a wake-up costs 10-15 µs (against 1 µs in a
-loop), so a tick makes as few as it can:
-- the demo's process CPU clock, once (clock_gettime on the clock id of a process);
-- each thread that ran since its reading before (IDLE of a core or more), from
-  /proc/<pid>/task/<tid>/schedstat (a thread's CPU clock can only be read from its own
-  process), a file kept open and read at offset 0; the others only when the process used more
-  than those explain (IDLE of a core), or every RESYNC ticks: a hundred waiting threads cost
-  one reading, not a hundred;
-- each child process from its CPU clock;
-- the orders pipe only when the runner's count of orders (in `shared`) moved;
-- the loop probes' slots in `shared` (runner/loopprobe.py): memory, no call at all. A timer
-  overdue by GROW or more is a stall going on, told every GROW seconds of it, so it grows on
-  the slide while the loop is stopped.
+On these machines Python code right after a wake-up runs many times slower than in a loop (a
+tick that takes 4 µs back to back took 100 µs more after a 10 ms sleep), so a tick only reads
+and keeps the raw numbers: every DIGEST seconds they go through the lanes at once. It reads
+- each thread that ran in the last digest, from /proc/<pid>/task/<tid>/schedstat (a thread's
+  CPU clock can only be read from its own process), a file kept open and read at offset 0;
+- each child process, from its CPU clock (clock_gettime on the clock id of a process);
+- the orders pipe, only when the runner's count of orders (in `shared`) moved.
+A digest also reads the threads that did not run: only when the demo's process used more than
+the others explain (IDLE of a core), and every RESYNC seconds, so a hundred waiting threads
+cost a reading or two a tick, not a hundred. And it looks at the loop probes' slots in `shared`
+(runner/loopprobe.py): a timer overdue by GROW or more is a stall going on, told every GROW
+seconds of it, so it grows on the slide while the loop is stopped.
 
-Events go to the runner's trace socket as one datagram {"e": "samples", "events": [...]}: a
-stall at once, closed lanes at most every SEND seconds (the collector then holds them for a
-line to ride with, runner/collect.py). Orders come on a pipe, one JSON object per line:
-{"thread": tid, "name": n, "born": started since the last tick}, {"process": pid},
-{"stop": until}.
+Events go to the runner's trace socket as one datagram {"e": "samples", "events": [...]} per
+digest that has any (the collector then holds them for a line to ride with, runner/collect.py).
+Orders come on a pipe, one JSON object per line: {"thread": tid, "name": n, "born": started
+since the last tick}, {"process": pid}, {"stop": until}.
 """
 import json
 import os
@@ -35,9 +33,9 @@ from runner import loopprobe
 from runner.lane import IDLE, Lane
 
 GROW = 1.0  # seconds: how often a stall still going on is told
-RESYNC = 100  # ticks: an idle thread is read at least this often
-ORPHAN = 50  # ticks between two looks at whether the runner is still there
-SEND = 0.25  # seconds a closed lane may wait in this process
+DIGEST = 0.25  # seconds of readings kept raw before they go through the lanes
+RESYNC = 1.0  # seconds: a thread that did not run is read at least this often
+ORPHAN = 0.25  # seconds between two looks at whether the runner is still there
 BATCH = 200  # events per datagram at most (a datagram is read with a 64 KiB buffer)
 
 # The memory the runner shares with this process: the probes' slots, then its count of orders.
@@ -72,14 +70,18 @@ def schedstat_seconds(fd):
         return None
 
 
-class Thread:
-    """A thread of the demo's process: its schedstat file, its lane, its CPU when last read,
-    and whether it ran then (IDLE of a core or more since the reading before)."""
+class Actor:
+    """A thread (`fd`: its schedstat file) or a child process (`clock`), its lane, its CPU
+    when last read, and whether it ran (IDLE of a core or more) in the last digest."""
 
-    __slots__ = ("fd", "lane", "cpu", "at", "ran")
+    __slots__ = ("fd", "clock", "lane", "cpu", "at", "ran", "gone")
 
-    def __init__(self, fd, lane):
-        self.fd, self.lane, self.cpu, self.at, self.ran = fd, lane, lane.cpu, lane.at, True
+    def __init__(self, lane, fd=None, clock=None):
+        self.fd, self.clock, self.lane = fd, clock, lane
+        self.cpu, self.at, self.ran, self.gone = lane.cpu, lane.at, True, False
+
+    def read(self):
+        return schedstat_seconds(self.fd) if self.fd is not None else clock_seconds(self.clock)
 
 
 class Watcher:
@@ -89,12 +91,16 @@ class Watcher:
         self.parent = os.getppid()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.clock = process_clock(pid)
-        self.whole = None  # the demo process's CPU at the last tick, if it was read
-        self.threads, self.processes = {}, {}  # tid -> Thread, pid -> (clock, Lane)
-        self.pending, self.oldest = [], None  # closed lanes not sent yet, since when
+        self.whole = None  # the demo process's CPU at the last digest
+        self.actors = {}  # ("t", tid) or ("p", pid) -> Actor
+        self.threads, self.fds = [], []  # read each tick: the threads that ran, their files
+        self.processes, self.clocks = [], []  # and the children, their clocks
+        self.rows, self.pending = [], []  # raw readings not digested, closed lanes not sent
         self.told = [None] * loopprobe.SLOTS  # per slot: (its due time, the stall last told)
         self.buffer, self.obeyed, self.until, self.stopping = b"", 0, None, False
+        self.changed = False  # actors joined since the last digest
         self.ticks, self.last = 0, time.perf_counter()
+        self.looked = self.digested = self.synced = self.last
 
     def run(self):
         started = time.perf_counter()
@@ -102,19 +108,26 @@ class Watcher:
             time.sleep(self.interval)  # blocking
             if not self.take_orders():
                 return  # the runner is gone: nobody to tell
-            self.tick(time.perf_counter())
-        self.tick(time.perf_counter(), everyone=True)
-        for lane in [t.lane for t in self.threads.values()] + [
-                lane for _, lane in self.processes.values()]:
-            self.pending += lane.close()
-        self.send(self.pending, report={  # all this process used since the fork
+            now = time.perf_counter()
+            self.tick(now)
+            if self.changed or now - self.digested >= DIGEST:
+                self.digest(now)
+        now = time.perf_counter()
+        self.tick(now)
+        self.digest(now, everyone=True)
+        for actor in self.actors.values():
+            self.pending += actor.lane.close()
+        self.send([], report={  # all this process used since the fork
             "ticks": self.ticks, "cpu_s": round(time.process_time(), 6),
             "wall_s": round(time.perf_counter() - started, 6)})
 
     def take_orders(self):
         """Read what the runner sent, if it sent anything; False once it is gone."""
-        if self.ticks % ORPHAN == 0 and os.getppid() != self.parent:
-            return False
+        now = time.perf_counter()
+        if now - self.looked >= ORPHAN:
+            if os.getppid() != self.parent:
+                return False
+            self.looked = now
         sent, = ORDERS.unpack_from(self.shared, SLOTS.size)
         if sent == self.obeyed:
             return True
@@ -138,66 +151,95 @@ class Watcher:
                 fd = os.open(f"/proc/{self.pid}/task/{order['thread']}/schedstat", os.O_RDONLY)
             except OSError:
                 return  # it ended before it was read: nothing to show
-            if order["born"]:  # it started since the last tick: all its CPU is this interval's
+            if order["born"]:  # it started since the last tick: all its CPU is since then
                 lane = Lane(order["name"], 0.0, self.last)
             else:
                 lane = Lane(order["name"], schedstat_seconds(fd) or 0.0, time.perf_counter())
-            self.threads[order["thread"]] = Thread(fd, lane)
-        elif "process" in order and order["process"] not in self.processes:
+            self.join(("t", order["thread"]), Actor(lane, fd=fd))
+        elif "process" in order and ("p", order["process"]) not in self.actors:
             clock = process_clock(order["process"])
             cpu = clock_seconds(clock)  # it may have run a while (its imports) before now
             if cpu is not None:
-                self.processes[order["process"]] = (clock, Lane(f"pid {order['process']}", cpu,
-                                                                time.perf_counter()))
+                lane = Lane(f"pid {order['process']}", cpu, time.perf_counter())
+                self.join(("p", order["process"]), Actor(lane, clock=clock))
 
-    def tick(self, now, everyone=False):
+    def join(self, key, actor):
+        self.actors[key], self.changed = actor, True
+
+    def tick(self, now):
+        """Read the threads that ran and the children, raw; the digest makes sense of them."""
         self.ticks += 1
-        self.read_threads(now, everyone)
-        for pid, (clock, lane) in list(self.processes.items()):
-            cpu = clock_seconds(clock)
-            if cpu is None:  # it ended: its last event, if any
-                self.pending += lane.close()
-                del self.processes[pid]
-            else:
-                self.pending += lane.add(cpu, now)
+        try:
+            row = [os.pread(fd, 64, 0) for fd in self.fds], [
+                time.clock_gettime_ns(clock) for clock in self.clocks]
+        except OSError:  # one has ended: read them one by one
+            row = [self.pread(fd) for fd in self.fds], [self.clock_ns(c) for c in self.clocks]
+        self.rows.append((now, row))
         self.last = now
-        self.pending = [event for event in self.pending if event is not None]
-        stalls = self.stalls(now)
-        if self.oldest is None and self.pending:
-            self.oldest = now
-        if stalls or (self.pending and now - self.oldest >= SEND):
-            self.send(self.pending + stalls)
 
-    def read_threads(self, now, everyone):
-        """Read the threads that ran last time; the idle ones too if the process used more
-        than those explain, or at a resync."""
-        ran = [t for t in self.threads.values() if t.ran]
-        idle = [t for t in self.threads.values() if not t.ran]
-        if everyone or len(idle) < 2 or self.ticks % RESYNC == 0:  # no cheaper way to know
-            self.read(ran + idle, now)
-            self.whole = None
-            return
+    @staticmethod
+    def pread(fd):
+        try:
+            return os.pread(fd, 64, 0)
+        except OSError:
+            return None
+
+    @staticmethod
+    def clock_ns(clock):
+        try:
+            return time.clock_gettime_ns(clock)
+        except OSError:
+            return None
+
+    def digest(self, now, everyone=False):
+        """The readings kept, through the lanes; the threads that did not run, if they may
+        have; the stalls; then who is read each tick until the next digest."""
+        explained = 0.0
+        for actor in self.threads:
+            actor.ran = False  # unless a reading of this digest says it did
+        for t, (raw_threads, raw_clocks) in self.rows:
+            for actor, raw in zip(self.threads, raw_threads):
+                explained += self.take(actor, parse_schedstat(raw), t)
+            for actor, raw in zip(self.processes, raw_clocks):
+                self.take(actor, None if raw is None else raw / 1e9, t)
+        self.rows = []
+        idle = [a for a in self.actors.values() if a.fd is not None and not a.ran and not a.gone]
+        for actor in idle:
+            actor.ran = False  # unless its reading now says it did
         whole, before = clock_seconds(self.clock), self.whole
-        explained = self.read(ran, now)
         self.whole = whole
-        if None in (whole, before) or whole - before - explained > IDLE * (now - self.last):
-            self.read(idle, now)
+        if idle and (everyone or now - self.synced >= RESYNC or None in (whole, before)
+                     or whole - before - explained > IDLE * (now - self.digested)):
+            for actor in idle:
+                self.take(actor, actor.read(), now)
+            self.synced = now
+        self.forget_gone()
+        self.threads = [a for a in self.actors.values() if a.fd is not None and a.ran]
+        self.fds = [a.fd for a in self.threads]
+        self.processes = [a for a in self.actors.values() if a.clock is not None]
+        self.clocks = [a.clock for a in self.processes]
+        self.digested, self.changed = now, False
+        self.send(self.stalls(now))
 
-    def read(self, threads, now):
-        """Read each thread into its lane; the CPU they used since their last reading."""
-        used = 0.0
-        for thread in threads:
-            cpu = schedstat_seconds(thread.fd)
-            if cpu is None:  # it ended: its last event, if any
-                self.pending += thread.lane.close()
-                os.close(thread.fd)
-                self.threads = {tid: t for tid, t in self.threads.items() if t is not thread}
-                continue
-            used += cpu - thread.cpu
-            thread.ran = cpu - thread.cpu >= IDLE * (now - thread.at)
-            thread.cpu, thread.at = cpu, now
-            self.pending += thread.lane.add(cpu, now)
+    def take(self, actor, cpu, t):
+        """One reading of an actor into its lane; the CPU it used since the one before."""
+        if actor.gone:
+            return 0.0
+        if cpu is None:  # it ended: its last event, if any
+            actor.gone = True
+            self.pending += actor.lane.close()
+            return 0.0
+        used = cpu - actor.cpu
+        actor.ran = actor.ran or used >= IDLE * (t - actor.at)
+        actor.cpu, actor.at = cpu, t
+        self.pending += actor.lane.add(cpu, t)
         return used
+
+    def forget_gone(self):
+        for key in [key for key, actor in self.actors.items() if actor.gone]:
+            if self.actors[key].fd is not None:
+                os.close(self.actors[key].fd)
+            del self.actors[key]
 
     def stalls(self, now):
         """A loop event for each stall going on that grew GROW since it was last told."""
@@ -221,13 +263,12 @@ class Watcher:
         until = self.until or float("inf")
         events = [{"type": "cpu", "t": self.since(end), "actor": name, "busy": round(busy, 2),
                    "dt": round(min(end, until) - min(start, until), 3)}
-                  for name, start, end, busy in closed]
+                  for name, start, end, busy in filter(None, closed)]
         return [event for event in events if event["dt"] > 0]
 
-    def send(self, events, report=None):
-        lanes = self.cpu_events([e for e in events if isinstance(e, tuple)])
-        events = lanes + [e for e in events if isinstance(e, dict)]
-        self.pending, self.oldest = [], None
+    def send(self, loop, report=None):
+        """The lanes closed so far and `loop` events, in as few datagrams as fit."""
+        events, self.pending = self.cpu_events(self.pending) + loop, []
         for k in range(0, max(len(events), 1), BATCH):
             message = {"e": "samples", "events": events[k:k + BATCH]}
             if report and k + BATCH >= len(events):
@@ -237,6 +278,14 @@ class Watcher:
                     self.sock.sendto(json.dumps(message).encode(), self.address)
                 except OSError:
                     return  # the runner is gone
+
+
+def parse_schedstat(raw):
+    """CPU seconds from a schedstat reading (its first field, in ns), None for none."""
+    try:
+        return int(raw.split()[0]) / 1e9
+    except (AttributeError, ValueError, IndexError):
+        return None
 
 
 def serve(orders, address, pid, t0, interval, shared):

@@ -113,3 +113,35 @@ def test_a_healthy_loop_sends_its_start_and_little_else(run_demo):
     loop = run_demo("asyncio", n=3, delay=0.3).of("loop")
     assert loop[0]["lag"] == 0.0 and len(loop) <= 3, loop
     assert not run_demo("threads", n=3, delay=0.1).of("loop")
+
+
+FORKED_LOOP_SCRIPT = '''
+import asyncio
+import os
+import time
+
+
+async def block():
+    time.sleep(0.2)  # blocking, in the child's own loop: a late timer
+    await asyncio.sleep(1.1)  # longer than a loop sample may wait for a line (FLUSH)
+    time.sleep(0.2)  # another: a copy of the runner's collector would write both now
+
+
+if __name__ == "__main__":
+    pid = os.fork()
+    if pid == 0:
+        asyncio.run(block())
+        os._exit(0)
+    os.waitpid(pid, 0)
+'''
+
+
+def test_a_forked_childs_loop_tells_nothing(run_demo, tmp_path):
+    """A child forked by the demo carries a copy of the runner, its probes and its collector:
+    its loop must not write on the runner's stream (only the runner's process is probed)."""
+    script = tmp_path / "forked_loop.py"
+    script.write_text(FORKED_LOOP_SCRIPT)
+    result = run_demo(script)
+    assert result.returncode == 0, result.stderr
+    assert not result.of("loop"), result.of("loop")
+    assert [e["type"] for e in result.events].count("run_end") == 1
