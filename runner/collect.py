@@ -17,7 +17,7 @@ import time
 STOP = b"stop"
 # Seconds a sample may wait for a line to go out with: a loop sample a second (a stall is told
 # every second anyway); a CPU lane less, for on a CPU slide, with no spans at all, the lanes are
-# what the room watches grow (it waited up to runner.watcher.SEND already: 0.3 s in all).
+# what the room watches grow (it waited up to runner.watcher.DIGEST already: 0.3 s in all).
 FLUSH = {"loop": 1.0, "cpu": 0.05}
 
 
