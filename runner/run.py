@@ -66,7 +66,8 @@ class Run:
         self.sampler = None
 
     def start_sampler(self, receiver):
-        """CPU and loop samples from now on (none with --sample 0, nor if it cannot fork)."""
+        """Fork the sampler's watcher, waiting for begin_sampler (none with --sample 0, nor if
+        it cannot fork)."""
         if not self.sample:
             return
         try:
@@ -77,9 +78,13 @@ class Run:
             return
         self.collector.on_child = self.sampler.watch
 
-    def stop_sampler(self, total):  # the last samples, none past the run's end
+    def begin_sampler(self):  # CPU and loop samples from now on
         if self.sampler:
-            self.sampler.stop(until=self.collector.t0 + total)
+            self.sampler.begin()
+
+    def stop_sampler(self, total=None):  # the last samples, none past the run's end
+        if self.sampler:
+            self.sampler.stop(until=None if total is None else self.collector.t0 + total)
 
     def report_sampler(self, receiver):
         """The sampling's own cost on stderr, for bench/inside.py (RUNNER_SAMPLER_REPORT=1)."""
@@ -213,18 +218,21 @@ def execute(run):
 
 def timed(run):
     """The timed part: t0, the demo, the total; then the events still in flight, then run_end."""
+    receiver = Receiver(run.collector)
+    run.start_sampler(receiver)  # before the demo's imports (Sampler.start says why)
     try:
         job = run.prepare()
     except Exception as error:
+        run.stop_sampler()
+        receiver.drain()
         run.error(f"could not load the demo: {summary(error)}")
         run.end()
         return 1
-    receiver = Receiver(run.collector)
     trace_children(receiver)
     trace.use_sink(run.collector)
     trace.install_hooks()
     run.collector.t0 = time.perf_counter()
-    run.start_sampler(receiver)
+    run.begin_sampler()
     try:
         job()
     except Exception as error:

@@ -19,7 +19,8 @@ seconds of it, so it grows on the slide while the loop is stopped.
 
 Events go to the runner's trace socket as one datagram {"e": "samples", "events": [...]} per
 digest that has any (the collector then holds them for a line to ride with, runner/collect.py).
-Orders come on a pipe, one JSON object per line: {"thread": tid, "name": n, "born": started
+Orders come on a pipe, one JSON object per line: {"begin": t0} (the run's clock starts: until
+then the watcher waits on the pipe, at no cost), {"thread": tid, "name": n, "born": started
 since the last tick}, {"process": pid}, {"stop": until}.
 """
 import json
@@ -29,7 +30,7 @@ import socket
 import struct
 import time
 
-from runner import loopprobe
+from runner import lifeline, loopprobe
 from runner.lane import IDLE, Lane
 
 GROW = 1.0  # seconds: how often a stall still going on is told
@@ -86,7 +87,7 @@ class Actor:
 
 class Watcher:
     def __init__(self, orders, address, pid, t0, interval, shared):
-        self.orders, self.address, self.pid, self.t0 = orders, address, pid, t0
+        self.orders, self.address, self.pid, self.t0 = orders, address, pid, t0  # t0: begin
         self.interval, self.shared = interval, shared
         self.parent = os.getppid()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -103,7 +104,7 @@ class Watcher:
         self.looked = self.digested = self.synced = self.last
 
     def run(self):
-        started = time.perf_counter()
+        started = self.last = self.looked = self.digested = self.synced = time.perf_counter()
         while not self.stopping:
             time.sleep(self.interval)  # blocking
             if not self.take_orders():
@@ -144,7 +145,9 @@ class Watcher:
         return True
 
     def obey(self, order):
-        if "stop" in order:
+        if "begin" in order:
+            self.t0 = order["begin"]
+        elif "stop" in order:
             self.until, self.stopping = order["stop"], True
         elif "thread" in order:
             try:
@@ -288,8 +291,29 @@ def parse_schedstat(raw):
         return None
 
 
-def serve(orders, address, pid, t0, interval, shared):
-    """The forked process's life: watch until told to stop (or orphaned), then leave."""
+def wait_for_begin(watcher):
+    """Block on the orders pipe until the run begins; False if it never does (stopped, or the
+    runner is gone)."""
+    while watcher.t0 is None and not watcher.stopping:
+        data = os.read(watcher.orders, 65536)  # blocking
+        if data == b"":
+            return False
+        *lines, watcher.buffer = (watcher.buffer + data).split(b"\n")
+        for line in lines:
+            watcher.obeyed += 1
+            watcher.obey(json.loads(line))
+    return not watcher.stopping
+
+
+def serve(orders, address, pid, interval, shared):
+    """The forked process's life: wait for the run, watch until told to stop (or orphaned),
+    then leave."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
-    os.set_blocking(orders, False)
-    Watcher(orders, address, pid, t0, interval, shared).run()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the runner's clean-ups: just go
+    lifeline.guard()  # SIGTERM the moment the runner dies (it looks, too: ORPHAN)
+    if os.getppid() != pid:
+        return  # it died already
+    watcher = Watcher(orders, address, pid, None, interval, shared)
+    if wait_for_begin(watcher):
+        os.set_blocking(orders, False)
+        watcher.run()

@@ -124,6 +124,7 @@ def test_samples_add_up_to_the_cpu_each_thread_used(monkeypatch):
     threads = [threading.Thread(target=spin, args=(f"spin-{k}", 0.15), name=f"spin-{k}")
                for k in range(2)]
     probe = sampler.Sampler(collector, receiver.sock.getsockname()).start()
+    probe.begin()
     for thread in threads:
         thread.start()
     for thread in threads:
