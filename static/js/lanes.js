@@ -18,7 +18,7 @@
   const REDRAW_MS = 120;
   const MIN_LAG_SCALE = 0.05;   // seconds at full height, at least: a healthy loop stays flat
   const COLOURS = {cpu: '26, 127, 55', lane: '#eef1f4', wait: '#c8ced6', serve: '#57606a',
-                   lag: '#cf222e'};
+                   lag: '#cf222e', base: '#8c959f'};
 
   function isNumber(value) { return typeof value === 'number' && isFinite(value); }
 
@@ -106,7 +106,10 @@
     }
     const cpu = run.cpu || [];   // a run record made elsewhere may carry no samples
     const loop = run.loop || [];
-    if (loop.length) this.drawLoop(this.row('loop', 'tl-strip tl-strip-loop', 'loop lag', STRIP_H), loop, tMax);
+    if (loop.length) {
+      const end = typeof run.total === 'number' ? run.total : tMax;   // live: the loop runs on
+      this.drawLoop(this.row('loop', 'tl-strip tl-strip-loop', 'loop lag', STRIP_H), loop, tMax, end);
+    }
     if (cpu.length) this.drawLanes(cpu, tMax);
     this.keys(loop.length, cpu.length);
     let height = this.more ? MORE_H : 0;
@@ -178,14 +181,18 @@
     row.firstChild.textContent = 'in flight ≤ ' + peak;
   };
 
-  /* The loop's lag: each sample a red band over [t - lag, t], the stretch its timer could not
-     run (a sample comes when the loop starts, when a timer fired late, and while a stall lasts). */
-  Inside.prototype.drawLoop = function (row, samples, tMax) {
+  /* The loop's lag: a base line from the loop's start to `end` (it was watched), and each
+     sample a red band over [t - lag, t], the stretch its timer could not run (a sample comes
+     when the loop starts, when a timer fired late, and while a stall lasts). */
+  Inside.prototype.drawLoop = function (row, samples, tMax, end) {
     const sorted = samples.slice().sort(function (a, b) { return a.t - b.t; });
     const worst = sorted.reduce(function (top, sample) { return sample.lag > top.lag ? sample : top; });
     const scale = Math.max(worst.lag, MIN_LAG_SCALE);
     const s = this.surface(row);
     const x = function (t) { return t / tMax * s.width; };
+    const from = x(sorted[0].t - sorted[0].lag);
+    s.ctx.fillStyle = COLOURS.base;
+    s.ctx.fillRect(from, s.height - 2, Math.max(x(Math.max(end, sorted[sorted.length - 1].t)) - from, 1), 2);
     s.ctx.fillStyle = COLOURS.lag;
     sorted.forEach(function (sample) {
       if (!(sample.lag > 0)) return;
