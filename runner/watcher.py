@@ -31,6 +31,8 @@ import struct
 import time
 
 from runner import lifeline, loopprobe
+from runner.cpuclock import (clock_ns, clock_seconds, parse_schedstat, pread, process_clock,
+                             schedstat_seconds)
 from runner.lane import IDLE, Lane
 
 GROW = 1.0  # seconds: how often a stall still going on is told
@@ -48,27 +50,6 @@ SHARED = SLOTS.size + ORDERS.size
 def count_order(shared):
     """The runner's side: one more order is on the pipe (lock held)."""
     ORDERS.pack_into(shared, SLOTS.size, ORDERS.unpack_from(shared, SLOTS.size)[0] + 1)
-
-
-def process_clock(pid):
-    """The clock id of a process's CPU time, all its threads (MAKE_PROCESS_CPUCLOCK)."""
-    return (~pid << 3) | 2
-
-
-def clock_seconds(clock):
-    """CPU seconds on that clock, or None once its process is gone."""
-    try:
-        return time.clock_gettime_ns(clock) / 1e9
-    except OSError:
-        return None
-
-
-def schedstat_seconds(fd):
-    """CPU seconds of a thread from its schedstat file, or None once the thread is gone."""
-    try:
-        return int(os.pread(fd, 64, 0).split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 class Actor:
@@ -176,23 +157,9 @@ class Watcher:
             row = [os.pread(fd, 64, 0) for fd in self.fds], [
                 time.clock_gettime_ns(clock) for clock in self.clocks]
         except OSError:  # one has ended: read them one by one
-            row = [self.pread(fd) for fd in self.fds], [self.clock_ns(c) for c in self.clocks]
+            row = [pread(fd) for fd in self.fds], [clock_ns(c) for c in self.clocks]
         self.rows.append((now, row))
         self.last = now
-
-    @staticmethod
-    def pread(fd):
-        try:
-            return os.pread(fd, 64, 0)
-        except OSError:
-            return None
-
-    @staticmethod
-    def clock_ns(clock):
-        try:
-            return time.clock_gettime_ns(clock)
-        except OSError:
-            return None
 
     def digest(self, now, everyone=False):
         """The readings kept, through the lanes; the threads that did not run, if they may
@@ -281,14 +248,6 @@ class Watcher:
                     self.sock.sendto(json.dumps(message).encode(), self.address)
                 except OSError:
                     return  # the runner is gone
-
-
-def parse_schedstat(raw):
-    """CPU seconds from a schedstat reading (its first field, in ns), None for none."""
-    try:
-        return int(raw.split()[0]) / 1e9
-    except (AttributeError, ValueError, IndexError):
-        return None
 
 
 def wait_for_begin(watcher):

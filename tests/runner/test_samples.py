@@ -10,7 +10,7 @@ import time
 import pytest
 
 from runhelp import ROOT, Result, run_runner, runner_command
-from runner import events, lane, sampler, watcher
+from runner import cpuclock, events, lane, sampler
 from demos.calibrate import size_for
 from runner.collect import FLUSH, Collector, Receiver
 
@@ -294,14 +294,14 @@ def test_the_watchers_clocks_read_what_the_thread_and_process_count_themselves()
         pass
     fd = os.open(f"/proc/self/task/{tid}/schedstat", os.O_RDONLY)
     try:
-        first, mine = watcher.schedstat_seconds(fd), time.thread_time()
+        first, mine = cpuclock.schedstat_seconds(fd), time.thread_time()
         assert first == pytest.approx(mine, abs=0.01)
-        assert watcher.schedstat_seconds(fd) >= first  # read again from the start
+        assert cpuclock.schedstat_seconds(fd) >= first  # read again from the start
     finally:
         os.close(fd)
-    whole = watcher.clock_seconds(watcher.process_clock(os.getpid()))
+    whole = cpuclock.clock_seconds(cpuclock.process_clock(os.getpid()))
     assert whole == pytest.approx(time.process_time(), abs=0.01) and whole >= first
-    assert watcher.clock_seconds(watcher.process_clock(2 ** 22 + 12345)) is None  # no such pid
+    assert cpuclock.clock_seconds(cpuclock.process_clock(2 ** 22 + 12345)) is None  # no such pid
 
 
 def test_sample_0_turns_sampling_off(run_demo):
