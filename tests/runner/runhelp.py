@@ -61,3 +61,8 @@ def overlap(spans, start="server_start", end="server_end"):
         current += step
         peak = max(peak, current)
     return peak
+
+
+def cpu_seconds(samples):
+    """The CPU seconds `cpu` events add up to (each its share of a core times its length)."""
+    return sum(s["busy"] * s["dt"] for s in samples)
