@@ -15,18 +15,13 @@ def process_clock(pid):
 
 def clock_seconds(clock):
     """CPU seconds on that clock, or None once its process is gone."""
-    try:
-        return time.clock_gettime_ns(clock) / 1e9
-    except OSError:
-        return None
+    ns = clock_ns(clock)
+    return None if ns is None else ns / 1e9
 
 
 def schedstat_seconds(fd):
     """CPU seconds of a thread from its schedstat file, or None once the thread is gone."""
-    try:
-        return int(os.pread(fd, 64, 0).split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return None
+    return parse_schedstat(pread(fd))
 
 
 def pread(fd):

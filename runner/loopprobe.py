@@ -63,7 +63,8 @@ class LoopProbe:
         now = time.perf_counter()  # CLOCK_MONOTONIC, like the loop's own clock and the sampler's
         self.arm(now)
         with _lock:
-            first, _ = loop not in _started, _started.add(loop)
+            first = loop not in _started
+            _started.add(loop)
         if first:
             report(now, 0.0)  # the loop runs: its strip starts here
 
@@ -73,19 +74,20 @@ class LoopProbe:
             SLOT.pack_into(self.shared, self.slot * SLOT.size, self.due)
         self.handle = self.loop.call_later(PERIOD, self.fire)
 
-    def fire(self):
-        now = time.perf_counter()
+    def tell_if_late(self, now):
         if now - self.due >= LATE:
             self.report(now, now - self.due)
+
+    def fire(self):
+        now = time.perf_counter()
+        self.tell_if_late(now)  # a stall that ended: its whole length
         self.arm(now)
 
     def close(self):
         """Stop the timer; tell a stall the loop ended in (its timer overdue)."""
         self.handle.cancel()
         give_back(self.slot, self.shared)
-        now = time.perf_counter()
-        if now - self.due >= LATE:
-            self.report(now, now - self.due)
+        self.tell_if_late(time.perf_counter())
 
 
 def patch(asyncio):

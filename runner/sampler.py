@@ -113,8 +113,8 @@ class Sampler:
             self.tell({"thread": tid, "name": name[:200], "born": True})
 
     def watch(self, pid):
-        """A child process of the demo (the watcher announces itself too, as any fork)."""
-        if pid not in (self.pid, self.child) and self.child is not None:
+        """A child process of the demo (collector.on_child: it announced itself)."""
+        if pid != self.pid:
             self.tell({"process": pid})
 
     def loop_event(self, now, lag):

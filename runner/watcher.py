@@ -42,14 +42,14 @@ ORPHAN = 0.25  # seconds between two looks at whether the runner is still there
 BATCH = 200  # events per datagram at most (a datagram is read with a 64 KiB buffer)
 
 # The memory the runner shares with this process: the probes' slots, then its count of orders.
-SLOTS = struct.Struct(f"{loopprobe.SLOTS}d")
+DUES = struct.Struct(f"{loopprobe.SLOTS}d")  # each probe's next timer
 ORDERS = struct.Struct("Q")
-SHARED = SLOTS.size + ORDERS.size
+SHARED = DUES.size + ORDERS.size
 
 
 def count_order(shared):
     """The runner's side: one more order is on the pipe (lock held)."""
-    ORDERS.pack_into(shared, SLOTS.size, ORDERS.unpack_from(shared, SLOTS.size)[0] + 1)
+    ORDERS.pack_into(shared, DUES.size, ORDERS.unpack_from(shared, DUES.size)[0] + 1)
 
 
 class Actor:
@@ -67,8 +67,8 @@ class Actor:
 
 
 class Watcher:
-    def __init__(self, orders, address, pid, t0, interval, shared):
-        self.orders, self.address, self.pid, self.t0 = orders, address, pid, t0  # t0: begin
+    def __init__(self, orders, address, pid, interval, shared):
+        self.orders, self.address, self.pid = orders, address, pid
         self.interval, self.shared = interval, shared
         self.parent = os.getppid()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -81,11 +81,21 @@ class Watcher:
         self.told = [None] * loopprobe.SLOTS  # per slot: (its due time, the stall last told)
         self.buffer, self.obeyed, self.until, self.stopping = b"", 0, None, False
         self.changed = False  # actors joined since the last digest
-        self.ticks, self.last = 0, time.perf_counter()
-        self.looked = self.digested = self.synced = self.last
+        self.ticks = 0
+        self.t0 = self.last = self.looked = self.digested = self.synced = None  # at begin
+
+    def wait_for_begin(self):
+        """Block on the orders pipe until the run begins; False if it never does (stopped, or
+        the runner is gone)."""
+        while self.t0 is None and not self.stopping:
+            data = os.read(self.orders, 65536)  # blocking
+            if data == b"":
+                return False
+            self.obey_all(data)
+        return not self.stopping
 
     def run(self):
-        started = self.last = self.looked = self.digested = self.synced = time.perf_counter()
+        started = time.perf_counter()
         while not self.stopping:
             time.sleep(self.interval)  # blocking
             if not self.take_orders():
@@ -110,7 +120,7 @@ class Watcher:
             if os.getppid() != self.parent:
                 return False
             self.looked = now
-        sent, = ORDERS.unpack_from(self.shared, SLOTS.size)
+        sent, = ORDERS.unpack_from(self.shared, DUES.size)
         if sent == self.obeyed:
             return True
         try:
@@ -119,15 +129,20 @@ class Watcher:
             return True  # counted before it was written: read at the next tick
         if data == b"":
             return False
+        self.obey_all(data)
+        return True
+
+    def obey_all(self, data):
+        """Carry out each whole line of orders in `data` (a part line waits for the rest)."""
         *lines, self.buffer = (self.buffer + data).split(b"\n")
         for line in lines:
             self.obeyed += 1
             self.obey(json.loads(line))
-        return True
 
     def obey(self, order):
-        if "begin" in order:
+        if "begin" in order:  # the run's clock starts, and the watcher's with it
             self.t0 = order["begin"]
+            self.last = self.looked = self.digested = self.synced = time.perf_counter()
         elif "stop" in order:
             self.until, self.stopping = order["stop"], True
         elif "thread" in order:
@@ -174,8 +189,6 @@ class Watcher:
                 self.take(actor, None if raw is None else raw / 1e9, t)
         self.rows = []
         idle = [a for a in self.actors.values() if a.fd is not None and not a.ran and not a.gone]
-        for actor in idle:
-            actor.ran = False  # unless its reading now says it did
         whole, before = clock_seconds(self.clock), self.whole
         self.whole = whole
         if idle and (everyone or now - self.synced >= RESYNC or None in (whole, before)
@@ -213,7 +226,7 @@ class Watcher:
 
     def stalls(self, now):
         """A loop event for each stall going on that grew GROW since it was last told."""
-        out, dues = [], SLOTS.unpack_from(self.shared)
+        out, dues = [], DUES.unpack_from(self.shared)
         if not any(dues):  # no loop runs
             return out
         for slot, due in enumerate(dues):
@@ -250,20 +263,6 @@ class Watcher:
                     return  # the runner is gone
 
 
-def wait_for_begin(watcher):
-    """Block on the orders pipe until the run begins; False if it never does (stopped, or the
-    runner is gone)."""
-    while watcher.t0 is None and not watcher.stopping:
-        data = os.read(watcher.orders, 65536)  # blocking
-        if data == b"":
-            return False
-        *lines, watcher.buffer = (watcher.buffer + data).split(b"\n")
-        for line in lines:
-            watcher.obeyed += 1
-            watcher.obey(json.loads(line))
-    return not watcher.stopping
-
-
 def serve(orders, address, pid, interval, shared):
     """The forked process's life: wait for the run, watch until told to stop (or orphaned),
     then leave."""
@@ -272,7 +271,7 @@ def serve(orders, address, pid, interval, shared):
     lifeline.guard()  # SIGTERM the moment the runner dies (it looks, too: ORPHAN)
     if os.getppid() != pid:
         return  # it died already
-    watcher = Watcher(orders, address, pid, None, interval, shared)
-    if wait_for_begin(watcher):
+    watcher = Watcher(orders, address, pid, interval, shared)
+    if watcher.wait_for_begin():
         os.set_blocking(orders, False)
         watcher.run()
