@@ -13,7 +13,7 @@
   const GROWTH = 1.3;
   const CLOCK_HZ = 5;
 
-  function num(value) { return typeof value === 'number' && isFinite(value); }
+  const isNumber = CL.isNumber;
   function fraction(value) { return Math.min(1, Math.max(0, value)); }
 
   function Plot(root) {
@@ -113,7 +113,7 @@
     const mine = CL.crowd.isMine(round, i);
     bar.classList.toggle('tl-mine', mine);
     if (request.type === 'crowd_req') {
-      const start = num(request.t) ? request.t : 0;
+      const start = isNumber(request.t) ? request.t : 0;
       this.times.set(i, [start, null]);
       bar.style.cssText = '--row:' + i + ';--cs:' + start / this.unit + ';--ce:var(--now);--col:#8c959f';
       bar.classList.add('tl-pending');
@@ -121,8 +121,8 @@
       return;
     }
     bar.classList.remove('tl-pending');
-    const start = num(request.client_start) ? request.client_start : request.t || 0;
-    const end = num(request.client_end) ? Math.max(request.client_end, start) : start;
+    const start = isNumber(request.client_start) ? request.client_start : request.t || 0;
+    const end = isNumber(request.client_end) ? Math.max(request.client_end, start) : start;
     this.times.set(i, [start, end]);
     const colour = request.type === 'crowd_error' ? '#cf222e' : this.colour(request.worker_no || 1);
     bar.style.cssText = '--row:' + i + ';--cs:' + start / this.unit + ';--ce:' + end / this.unit + ';--col:' + colour;
@@ -131,7 +131,7 @@
       bar.title = '#' + i + ': ' + request.error;
       return;
     }
-    const served = num(request.server_start) && num(request.server_end);
+    const served = isNumber(request.server_start) && isNumber(request.server_end);
     if (served) {
       const duration = Math.max(end - start, 1e-6);
       const serve = bar.firstElementChild || bar.appendChild(CL.el('div', 'tl-serve'));

@@ -20,7 +20,7 @@
   const COLOURS = {cpu: '26, 127, 55', lane: '#eef1f4', wait: '#c8ced6', serve: '#57606a',
                    lag: '#cf222e', base: '#8c959f'};
 
-  function isNumber(value) { return typeof value === 'number' && isFinite(value); }
+  const isNumber = CL.isNumber;
 
   function Inside(root) {
     this.root = root;

@@ -10,7 +10,7 @@
   const replays = new Map();   // panel id -> {key, run, events, next, end, anchorAt, anchorT, speed, afterRun}
   const details = new Map();   // 'source/id' -> Promise of a recorded run (GET /api/runs/<id> shape)
 
-  function isNumber(value) { return typeof value === 'number' && isFinite(value); }
+  const isNumber = CL.isNumber;
 
   function two(value) { return (value < 10 ? '0' : '') + value; }
 

@@ -16,7 +16,7 @@
 
   function fraction(value) { return Math.min(1, Math.max(0, value)); }
 
-  function isNumber(value) { return typeof value === 'number' && isFinite(value); }
+  const isNumber = CL.isNumber;
 
   function View(root) {
     this.root = root;

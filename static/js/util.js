@@ -43,8 +43,11 @@
     return ticks;
   };
 
+  /* A number we can draw or print (not NaN, not Infinity, not a string). */
+  CL.isNumber = function (value) { return typeof value === 'number' && isFinite(value); };
+
   CL.seconds = function (value) {
-    if (typeof value !== 'number' || !isFinite(value)) return '–';
+    if (!CL.isNumber(value)) return '–';
     return (value < 10 ? value.toFixed(2) : value.toFixed(1)) + ' s';
   };
 
