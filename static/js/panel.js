@@ -1,5 +1,6 @@
-/* Demo panels: every .demo-panel[data-demo] on the visible slide gets a title, its parameters,
-   Run/Cancel (presenter only), a status line, total and ideal, errors and a timeline.
+/* Demo panels: every .demo-panel[data-demo] on the visible slide gets a title, its parameters
+   (panelform.js), Run/Cancel (presenter only), a status line, total and ideal, errors and a
+   timeline.
    remark copies slides for the presenter preview, so panels are rebuilt on each slide show,
    queries are scoped to .remark-visible and every listener is delegated from document. */
 (function () {
@@ -12,71 +13,14 @@
 
   const isPresenter = CL.role === 'presenter' && !CL.offline;
   const canReplay = isPresenter || !!CL.offline;   // the live fallback, or the handout's Replay
-  const edits = new Map();    // panel id -> {param: value} typed by the presenter
   let mounted = [];
   let pending = null;         // {panel, timer} between pressing Run and run_start / reject
-
-  function panelParams(node) {
-    try {
-      const params = JSON.parse(node.dataset.params || '{}');
-      return params && typeof params === 'object' ? params : {};
-    } catch (error) {
-      return {};
-    }
-  }
-
-  /* The parameters a panel shows: every one its demo reads, and any other the slide sets
-     (say timeout=3), each with its spec from the one table (GET /api/demos). */
-  function shownParams(node) {
-    const demo = CL.store.demos.get(node.dataset.demo);
-    if (!demo || !demo.params) return [];
-    const given = panelParams(node);
-    const set = (node.dataset.set || '').split(' ');
-    const edited = edits.get(node.dataset.panel) || {};
-    return demo.params.filter(function (spec) { return spec.used || set.indexOf(spec.name) >= 0; })
-      .map(function (spec) {
-        const value = spec.name in edited ? edited[spec.name] : spec.name in given ? given[spec.name] : spec.default;
-        return {spec: spec, value: value};
-      });
-  }
-
-  function paramInput(spec, value) {
-    if (spec.kind === 'choice') {
-      const select = CL.el('select');
-      spec.choices.forEach(function (choice) { select.appendChild(CL.el('option', null, choice)).value = choice; });
-      select.name = spec.name;
-      select.value = value;
-      return select;
-    }
-    const input = CL.el('input');
-    input.type = 'number';
-    input.name = spec.name;
-    input.dataset.kind = spec.kind;
-    input.min = spec.min;
-    input.max = spec.max;
-    input.step = spec.step;
-    input.value = value === undefined ? '' : value;
-    return input;
-  }
-
-  function paramField(entry) {
-    const field = CL.el('label', 'panel-param');
-    field.dataset.param = entry.spec.name;
-    field.title = entry.spec.meaning;
-    field.appendChild(CL.el('span', 'panel-param-name', entry.spec.name));
-    if (isPresenter) {
-      field.appendChild(paramInput(entry.spec, entry.value));
-    } else {
-      field.appendChild(CL.el('span', 'panel-param-value', entry.value === undefined ? '–' : String(entry.value)));
-    }
-    return field;
-  }
 
   function build(node) {
     const head = CL.el('div', 'panel-head');
     head.appendChild(CL.el('span', 'panel-title'));
     const params = head.appendChild(CL.el('span', 'panel-params'));
-    shownParams(node).forEach(function (entry) { params.appendChild(paramField(entry)); });
+    CL.panelForm.fields(node, isPresenter).forEach(function (field) { params.appendChild(field); });
     head.appendChild(CL.el('span', 'panel-recorded')).hidden = true;
     const actions = canReplay ? head.appendChild(CL.el('span', 'panel-actions')) : null;
     if (isPresenter) {
@@ -157,16 +101,6 @@
     record.node.querySelector('.panel-cancel').hidden = !cancellable;
   }
 
-  /* Until the presenter types, the inputs show what this panel last ran, so Run repeats it. */
-  function showRunInputs(record, run) {
-    const node = record.node;
-    if (record.inputsFrom === run.id || run.panel !== node.dataset.panel || edits.has(node.dataset.panel)) return;
-    record.inputsFrom = run.id;
-    node.querySelectorAll('.panel-param input, .panel-param select').forEach(function (input) {
-      if (run.params[input.name] !== undefined) input.value = run.params[input.name];
-    });
-  }
-
   function update(record, now) {
     const node = record.node;
     const latest = CL.store.latestFor(node.dataset.panel, node.dataset.demo);
@@ -191,17 +125,8 @@
     showErrors(record, run);
     showTrace(node.querySelector('.panel-trace'), run);
     showButtons(record, run);
-    if (run && isPresenter) showRunInputs(record, run);
-    if (run && !isPresenter) showRunParams(node, run);
+    if (run) CL.panelForm.showRun(record, run, isPresenter);
     return record.view.sync(run, now);
-  }
-
-  /* The audience sees the parameters of the run on show, not the deck's defaults. */
-  function showRunParams(node, run) {
-    node.querySelectorAll('.panel-param').forEach(function (field) {
-      const value = run.params[field.dataset.param];
-      if (value !== undefined) setText(field.querySelector('.panel-param-value'), String(value));
-    });
   }
 
   const schedule = CL.frameBatcher(function (now) {
@@ -223,23 +148,9 @@
     return node && node.matches(VISIBLE) ? node : null;
   }
 
-  function collectParams(node) {
-    const params = Object.assign({}, panelParams(node));
-    let problem = null;
-    node.querySelectorAll('.panel-param input').forEach(function (input) {
-      const value = input.valueAsNumber;
-      if (isNaN(value)) problem = problem || input.name + ' must be a number';
-      params[input.name] = value;
-    });
-    node.querySelectorAll('.panel-param select').forEach(function (select) {
-      params[select.name] = select.value;
-    });
-    return problem ? {problem: problem} : {params: params};
-  }
-
   function startRun(node) {
     if (pending || CL.store.active !== null) return;   // one run at a time; the server refuses too
-    const collected = collectParams(node);
+    const collected = CL.panelForm.collect(node);
     if (collected.problem) return CL.status.toast(collected.problem);
     const message = {type: 'run', demo: node.dataset.demo, panel: node.dataset.panel, params: collected.params};
     if (!CL.socket.send(message)) return CL.status.toast('not connected: the run was not sent');
@@ -260,7 +171,7 @@
     if (canReplay && event.target.closest('.panel-replay')) {
       const latest = CL.store.latestFor(node.dataset.panel, node.dataset.demo);
       return CL.replay.request(node, CL.replay.runFor(node.dataset.panel, latest) || latest,
-                               isPresenter ? collectParams(node).params : null);
+                               isPresenter ? CL.panelForm.collect(node).params : null);
     }
     if (!isPresenter) return;
     if (event.target.closest('.panel-run')) startRun(node);
@@ -269,12 +180,7 @@
 
   function onInput(event) {
     const node = visiblePanel(event.target);
-    if (!node || !event.target.name) return;
-    const panelEdits = edits.get(node.dataset.panel) || {};
-    const target = event.target;
-    panelEdits[target.name] = target.tagName === 'SELECT' ? target.value
-      : target.value === '' ? undefined : target.valueAsNumber;
-    edits.set(node.dataset.panel, panelEdits);
+    if (node && event.target.name) CL.panelForm.noteEdit(node, event.target);
   }
 
   function onKeydown(event) {

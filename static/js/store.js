@@ -2,7 +2,7 @@
    Applying a message twice changes nothing, so a re-sync may overlap live events freely.
    Run events arrive compact (docs/ARCHITECTURE.md, "Compact wire format"): `ev` frames of
    records, and runs as compact details (in hello, and from GET /api/runs/<id>?format=compact);
-   decode() turns every record back into the readable event the runner wrote. */
+   CL.wire.decode (wire.js) turns every record back into the readable event the runner wrote. */
 (function () {
   'use strict';
   const CL = window.CL;
@@ -60,44 +60,13 @@
     return run;
   }
 
-  /* One compact record of `run` as the readable event. `frame` is what its frame carries
-     along: `fresh` (the frame's `names`: where its new strings go in the run's tables; a string
-     travels once, then its index) and `last` (each type's previous numbers: numbers travel as
-     the difference from them). */
-  function decode(run, record, frame) {
-    const shape = store.layout[record[0]];
-    if (!shape) return null;
-    const message = {type: shape[0], run: run.id};
-    const before = frame.last[shape[0]] || (frame.last[shape[0]] = {});
-    shape[1].forEach(function (field, k) {
-      let value = k + 1 < record.length ? record[k + 1] : null;
-      if (typeof value === 'string') {
-        const table = run.tables[field] || (run.tables[field] = []);
-        const at = typeof frame.fresh[field] === 'number' ? frame.fresh[field] : table.length;
-        table[at] = value;
-        frame.fresh[field] = at + 1;
-      } else if (value !== null && shape[2][k] === 'string') {
-        value = (run.tables[field] || [])[value];
-      } else if (typeof value === 'number') {
-        value = before[field] = value + (before[field] || 0);
-        if (shape[2][k] === 'number') value = value * run.unit / 1e6;
-      }
-      message[field] = value === undefined ? null : value;
-    });
-    return message;
-  }
-
-  function frameOf(names) {
-    return {fresh: Object.assign({}, names || {}), last: {}};
-  }
-
   /* A compact detail: its summary, then every record, as one change. */
   function mergeDetail(detail) {
     const run = mergeSummary(detail);
     if (Array.isArray(detail.layout)) store.layout = detail.layout;
-    const frame = frameOf(detail.names);
+    const frame = CL.wire.frameOf(detail.names);
     (detail.ev || []).forEach(function (record) {
-      const message = decode(run, record, frame);
+      const message = CL.wire.decode(store.layout, run, record, frame);
       const apply = message && appliers[message.type];
       if (apply) apply(run, message);
     });
@@ -188,9 +157,9 @@
     },
     ev: function (message) {
       const run = ensureRun(message.run);
-      const frame = frameOf(message.names);
+      const frame = CL.wire.frameOf(message.names);
       (message.ev || []).forEach(function (record, k) {
-        const event = decode(run, record, frame);
+        const event = CL.wire.decode(store.layout, run, record, frame);
         if (!event) return;
         event.seq = message.seq + k;
         event.at = message.at;
