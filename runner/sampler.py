@@ -14,6 +14,7 @@ requests in flight when it is told (the queue strip draws that count all along, 
 Events wait in the collector for the run's next line (runner/collect.py, FLUSH).
 """
 import argparse
+import gc
 import json
 import mmap
 import os
@@ -90,6 +91,7 @@ class Sampler:
     def become_watcher(self, orders, shared):
         """In the forked child: keep only the orders pipe (not the runner's stdout: the app must
         see it close when the runner ends), watch, and leave without the runner's clean-ups."""
+        gc.freeze()  # the runner's objects: a collection here would touch (copy) every page of them
         status = 1
         try:
             os.dup2(orders, 3)
