@@ -13,7 +13,9 @@ and keeps the raw numbers: every DIGEST seconds they go through the lanes at onc
 - the orders pipe, only when the runner's count of orders (in `shared`) moved.
 A digest also reads the threads that did not run: only when the demo's process used more than
 the others explain (IDLE of a core), and every RESYNC seconds, so a hundred waiting threads
-cost a reading or two a tick, not a hundred. And it looks at the loop probes' slots in `shared`
+cost a reading or two a tick, not a hundred. A thread that just started counts as one that did
+not run (a hundred that start and wait are not read every tick), so a spinning one is read
+each tick from the first digest on; its readings until then make one. And it looks at the loop probes' slots in `shared`
 (runner/loopprobe.py): a timer overdue by GROW or more is a stall going on, told every GROW
 seconds of it, so it grows on the slide while the loop is stopped.
 
@@ -60,7 +62,8 @@ class Actor:
 
     def __init__(self, lane, fd=None, clock=None):
         self.fd, self.clock, self.lane = fd, clock, lane
-        self.cpu, self.at, self.ran, self.gone = lane.cpu, lane.at, True, False
+        self.cpu, self.at, self.gone = lane.cpu, lane.at, False
+        self.ran = fd is None  # a thread is read each tick once a digest saw it run
 
     def read(self):
         return schedstat_seconds(self.fd) if self.fd is not None else clock_seconds(self.clock)
@@ -80,7 +83,6 @@ class Watcher:
         self.rows, self.pending = [], []  # raw readings not digested, closed lanes not sent
         self.told = [None] * loopprobe.SLOTS  # per slot: (its due time, the stall last told)
         self.buffer, self.obeyed, self.until, self.stopping = b"", 0, None, False
-        self.changed = False  # actors joined since the last digest
         self.ticks = 0
         self.t0 = self.last = self.looked = self.digested = self.synced = None  # at begin
 
@@ -102,7 +104,7 @@ class Watcher:
                 return  # the runner is gone: nobody to tell
             now = time.perf_counter()
             self.tick(now)
-            if self.changed or now - self.digested >= DIGEST:
+            if now - self.digested >= DIGEST:
                 self.digest(now)
         now = time.perf_counter()
         self.tick(now)
@@ -163,7 +165,15 @@ class Watcher:
                 self.join(("p", order["process"]), Actor(lane, clock=clock))
 
     def join(self, key, actor):
-        self.actors[key], self.changed = actor, True
+        """A new actor. A child is read from the next tick on (it goes at the end of the lists
+        a tick reads: the rows before it are shorter, and the digest's zip lines them up). A
+        thread starts as one that did not run: the next digest reads it if the demo's process
+        used CPU that the threads read do not explain, so a hundred threads that start and
+        wait are not read every tick, while one that spins is from that digest on."""
+        self.actors[key] = actor
+        if actor.fd is None:
+            self.processes.append(actor)
+            self.clocks.append(actor.clock)
 
     def tick(self, now):
         """Read the threads that ran and the children, raw; the digest makes sense of them."""
@@ -201,7 +211,7 @@ class Watcher:
         self.fds = [a.fd for a in self.threads]
         self.processes = [a for a in self.actors.values() if a.clock is not None]
         self.clocks = [a.clock for a in self.processes]
-        self.digested, self.changed = now, False
+        self.digested = now
         self.send(self.stalls(now))
 
     def take(self, actor, cpu, t):
