@@ -66,7 +66,7 @@
     let row = this.rows.get(id);
     if (!row) {
       row = CL.el('div', 'tl-row ' + className);
-      row.appendChild(CL.el('span', 'tl-row-label', label));
+      row.appendChild(CL.el('span', 'tl-row-label')).appendChild(CL.cutAtStart(label));
       row.canvas = row.appendChild(CL.el('canvas', 'tl-row-canvas'));
       row.canvas.setAttribute('role', 'img');
       row.style.setProperty('--row-h', height + 'px');

@@ -137,7 +137,8 @@
       this.bars.set(i, bar);
       this.chunkFor().appendChild(bar);
       if (!this.dense) {
-        const label = CL.el('div', 'tl-label', '#' + i);
+        const label = CL.el('div', 'tl-label');
+        label.appendChild(CL.cutAtStart('#' + i));
         label.style.setProperty('--row', i);
         this.newLabels.appendChild(label);
         bar.label = label;
@@ -180,7 +181,9 @@
     }
     bar.dataset.tip = '#' + span.i + ' ' + (span.actor || '') + ': ' + detail;
     bar.title = bar.dataset.tip + (bar.dataset.error ? '\n' + bar.dataset.error : '');
-    if (bar.label && span.actor) bar.label.textContent = span.actor;
+    if (bar.label && span.actor && bar.label.textContent !== span.actor) {
+      bar.label.replaceChildren(CL.cutAtStart(span.actor));
+    }
   };
 
   View.prototype.markError = function (error) {

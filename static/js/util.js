@@ -43,6 +43,15 @@
     return ticks;
   };
 
+  /* A name for a narrow label: too long, it loses its start, not its end ("…PoolExecutor-0_1"
+     tells two pool threads apart). The cut is CSS (.tl-cut: right to left, with an ellipsis);
+     the <bdi> keeps the name itself left to right, brackets and all. */
+  CL.cutAtStart = function (text) {
+    const cut = CL.el('span', 'tl-cut');
+    cut.appendChild(CL.el('bdi', null, text));
+    return cut;
+  };
+
   /* A number we can draw or print (not NaN, not Infinity, not a string). */
   CL.isNumber = function (value) { return typeof value === 'number' && isFinite(value); };
 
