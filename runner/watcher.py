@@ -15,9 +15,10 @@ A digest also reads the threads that did not run: only when the demo's process u
 the others explain (IDLE of a core), and every RESYNC seconds, so a hundred waiting threads
 cost a reading or two a tick, not a hundred. A thread that just started counts as one that did
 not run (a hundred that start and wait are not read every tick), so a spinning one is read
-each tick from the first digest on; its readings until then make one. And it looks at the loop probes' slots in `shared`
-(runner/loopprobe.py): a timer overdue by GROW or more is a stall going on, told every GROW
-seconds of it, so it grows on the slide while the loop is stopped.
+each tick from the first digest on; its readings until then make one. And it looks at the
+loop probes' slots in `shared` (runner/loopprobe.py): a timer overdue by GROW or more is a
+stall going on, told every GROW seconds of it, so it grows on the slide while the loop is
+stopped.
 
 Events go to the runner's trace socket as one datagram {"e": "samples", "events": [...]} per
 digest that has any (the collector then holds them for a line to ride with, runner/collect.py).
