@@ -40,8 +40,8 @@ DIGEST_CHARS = 12
 HASHED = re.compile(r"(?P<stem>[A-Za-z0-9_./-]+?)\.(?P<digest>[0-9a-f]{%d})(?P<ext>\.[A-Za-z0-9]+)"
                     % DIGEST_CHARS)
 ENCODINGS = ("br", "gzip")  # in the server's order of preference
-# Our scripts in the order the page runs them, sent as one file: one response instead of eighteen,
-# and compressed together (a plain-http phone gets 6 KB less). Add a new script here.
+# Our scripts in the order the page runs them, sent as one file: one response instead of one per
+# script, and compressed together (a plain-http phone gets 6 KB less). Add a new script here.
 BUNDLES = {
     "js/all.js": ("js/util.js", "js/wire.js", "js/store.js", "js/socket.js", "js/status.js",
                   "js/lanes.js", "js/timeline.js", "js/panelform.js", "js/panel.js",

@@ -63,8 +63,7 @@ class Actor:
 
     def __init__(self, lane, fd=None, clock=None):
         self.fd, self.clock, self.lane = fd, clock, lane
-        self.cpu, self.at, self.gone = lane.cpu, lane.at, False
-        self.ran = fd is None  # a thread is read each tick once a digest saw it run
+        self.cpu, self.at, self.ran, self.gone = lane.cpu, lane.at, False, False  # see join
 
     def read(self):
         return schedstat_seconds(self.fd) if self.fd is not None else clock_seconds(self.clock)

@@ -67,7 +67,7 @@
     return {node: node, plot: CL.crowdplot.create(plot)};
   }
 
-  function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
+  const setText = CL.setText;
 
   function statusText(round) {
     if (!round) return isPresenter ? 'no round yet' : 'waiting for the presenter';

@@ -107,7 +107,7 @@
     const cpu = run.cpu || [];   // a run record made elsewhere may carry no samples
     const loop = run.loop || [];
     if (loop.length) {
-      const end = typeof run.total === 'number' ? run.total : tMax;   // live: the loop runs on
+      const end = isNumber(run.total) ? run.total : tMax;   // live: the loop runs on
       this.drawLoop(this.row('loop', 'tl-strip tl-strip-loop', 'loop lag', STRIP_H), loop, tMax, end);
     }
     if (cpu.length) this.drawLanes(cpu, tMax);

@@ -54,9 +54,7 @@
     return STATUS_TEXT[run.status] || run.status;
   }
 
-  function setText(node, text) {
-    if (node.textContent !== text) node.textContent = text;
-  }
+  const setText = CL.setText;
 
   function showNumber(node, prefix, value) {
     node.hidden = typeof value !== 'number';

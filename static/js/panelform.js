@@ -77,8 +77,7 @@
   function showRunValues(node, run) {
     node.querySelectorAll('.panel-param').forEach(function (field) {
       const value = run.params[field.dataset.param];
-      const shown = field.querySelector('.panel-param-value');
-      if (value !== undefined && shown.textContent !== String(value)) shown.textContent = String(value);
+      if (value !== undefined) CL.setText(field.querySelector('.panel-param-value'), String(value));
     });
   }
 

@@ -53,7 +53,7 @@
     return {node: node};
   }
 
-  function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
+  const setText = CL.setText;
 
   function update(record) {
     const node = record.node;

@@ -196,7 +196,7 @@
       if (!shown && !note) return;
       if (!note) note = bar.insertBefore(CL.el('span', 'cl-replay-note'), bar.children[1] || null);
       const text = shown ? '▶ ' + shown.querySelector('.panel-recorded').textContent : '';
-      if (note.textContent !== text) note.textContent = text;
+      CL.setText(note, text);
       note.hidden = !shown;
     },
   };

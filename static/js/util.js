@@ -52,6 +52,12 @@
     return cut;
   };
 
+  /* Text that changes only when it differs: a frame redraws every panel, and an unchanged
+     node is no work for the page's layout. */
+  CL.setText = function (node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  };
+
   /* A number we can draw or print (not NaN, not Infinity, not a string). */
   CL.isNumber = function (value) { return typeof value === 'number' && isFinite(value); };
 

@@ -43,8 +43,9 @@ def test_quiet_work_merges_into_long_events_with_its_cpu():
 
 def test_threads_taking_turns_at_the_gil_are_half_a_core_each():
     """Two CPU-bound threads read 1/3 and 2/3 of a core in turn (their count moves a scheduler
-    tick or a GIL switch at a time): their events are HOLD long at half a core, not one per tick; a real change (the
-    other thread done: a whole core) still ends the event within two ticks."""
+    tick or a GIL switch at a time): their events are HOLD long at half a core, not one per
+    tick; a real change (the other thread done: a whole core) still ends the event within two
+    ticks."""
     found = lane_events([1 / 3, 2 / 3] * 25 + [1.0] * 10)
     assert len(found) <= 1 / lane.HOLD + 3, found
     assert all(e["busy"] == pytest.approx(0.5, abs=0.1) for e in found[:-1]), found
