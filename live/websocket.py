@@ -6,6 +6,7 @@ Other threads `send()` ready-made frames (queued, never written by them), `close
 ping, a pong or a close frame can never land inside a batch that goes out in pieces.
 """
 import socket
+import struct
 import threading
 from collections import deque
 
@@ -16,6 +17,7 @@ from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 READ_BYTES = 16 * 1024  # one recv per readiness event: a flooding socket cannot hog the loop
 FRAMES_PER_READ = 64  # frames parsed per readiness event, at most (wsproto: ~20-50 us each)
+RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets the connection
 DISCARD = 64 * 1024  # bytes read and dropped after our close frame before the socket is cut
 POLICY = 1008  # close code: policy violation
 TOO_BIG = 1009
@@ -256,14 +258,19 @@ class Connection:
         return "closed"
 
     def finish(self):
-        """Close the socket and tell the owner (once)."""
+        """Close the socket and tell the owner (once). One cut with frames still unsent (a
+        follower too slow, or stalled) is reset: else the kernel goes on trying to deliver up
+        to a send buffer of them, its FIN behind them, to a peer that does not read."""
         with self.lock:
             if self.dead:
                 return
             self.dead = True
+            unsent = self.head is not None or bool(self.out)
             self.out.clear()
             self.inbox.clear()
         try:
+            if unsent:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET)
             self.sock.shutdown(socket.SHUT_RDWR)  # also ends a Werkzeug handler's duplicate
         except OSError:
             pass
