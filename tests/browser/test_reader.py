@@ -86,6 +86,21 @@ def drag_up(viewer, distance, x=200, y=500):
     cdp.detach()
 
 
+def marks_over(panel, selector):
+    """The marks (ideal, total) whose label lies over one of the panel's `selector` (by more
+    than a pixel's rounding)."""
+    boxes = panel.locator(selector).evaluate_all(
+        "els => els.map(el => el.getBoundingClientRect()).map(r => [r.left, r.top, r.right, r.bottom])")
+    found = []
+    for mark in ("ideal", "total"):
+        r = panel.locator(f".tl-{mark} .tl-mark-label").bounding_box()
+        label = r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"]
+        if any(min(label[2], b[2]) - max(label[0], b[0]) > 0.5 and
+               min(label[3], b[3]) - max(label[1], b[1]) > 0.5 for b in boxes):
+            found.append(mark)
+    return found
+
+
 def shoot(viewer, name):
     viewer.page.evaluate("() => window.scrollTo(0, 0)")
     return viewer.screenshot(name)
@@ -156,6 +171,7 @@ def test_phone_upright_reads_every_slide_at_phone_size(chromium, devices, reader
     for k in range(5):   # each label sits above its own bar, none beside it
         label, bar = labels.nth(k).bounding_box(), bars.nth(k).bounding_box()
         assert label["y"] + label["height"] <= bar["y"] + 1
+    assert not marks_over(panel, ".tl-label, .tl-bar"), "the marks' labels have bands of their own"
     assert phone.page.evaluate(WIDE) <= 0
     shoot(phone, f"reader-{slug}-run.png")
     if name == "iPhone 13" and os.environ.get("UPDATE_SCREENSHOT"):   # as tests/browser/test_runs.py
@@ -165,6 +181,7 @@ def test_phone_upright_reads_every_slide_at_phone_size(chromium, devices, reader
     expect(phone.panel().locator("[data-request]")).to_have_count(40)
     assert effective(phone, ".tl-tick") >= GOALS["timeline labels"]
     shoot(phone, f"reader-{slug}-dense.png")
+    assert not marks_over(phone.panel(), ".tl-bar")
     finished.go(DEMO)
     finished.screenshot("presenter-reader-run.png")
     assert not phone.problems and not phone.foreign
