@@ -57,7 +57,6 @@ def check_cpu_events(result):
     return samples
 
 
-
 def read_stamped(process, lines):
     """Each line of a child's output with the moment it arrived (perf_counter's clock)."""
     for line in process.stdout:  # blocking
@@ -124,7 +123,7 @@ def cores_together(results):
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores")
-def test_processes_use_more_cores_than_threads_side_by_side():
+def test_side_by_side_two_processes_get_twice_one_and_threads_stay_under_a_core():
     """One process (the one-core baseline), k=2 threads and k=2 processes run at the same time,
     so whatever else loads the machine weighs on all three alike: the scheduler gives each
     process what it gives the one, and the GIL lets one thread of the two run at a time.
