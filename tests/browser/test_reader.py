@@ -89,16 +89,15 @@ def drag_up(viewer, distance, x=200, y=500):
 def marks_over(panel, selector):
     """The marks (ideal, total) whose label lies over one of the panel's `selector` (by more
     than a pixel's rounding)."""
-    boxes = panel.locator(selector).evaluate_all(
-        "els => els.map(el => el.getBoundingClientRect()).map(r => [r.left, r.top, r.right, r.bottom])")
-    found = []
-    for mark in ("ideal", "total"):
-        r = panel.locator(f".tl-{mark} .tl-mark-label").bounding_box()
-        label = r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"]
-        if any(min(label[2], b[2]) - max(label[0], b[0]) > 0.5 and
-               min(label[3], b[3]) - max(label[1], b[1]) > 0.5 for b in boxes):
-            found.append(mark)
-    return found
+    return panel.evaluate("""(panel, selector) => {
+        const overlap = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
+                                  Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+        const boxes = Array.from(panel.querySelectorAll(selector), el => el.getBoundingClientRect());
+        return ['ideal', 'total'].filter(mark => {
+            const label = panel.querySelector('.tl-' + mark + ' .tl-mark-label').getBoundingClientRect();
+            return boxes.some(box => overlap(label, box));
+        });
+    }""", selector)
 
 
 def shoot(viewer, name):

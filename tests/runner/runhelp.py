@@ -15,10 +15,12 @@ RUN_LIMIT = 60  # seconds: a hung runner fails the test instead of hanging the s
 
 @dataclass
 class Result:
-    """A finished runner process: exit status, JSON events, stderr."""
+    """A finished runner process: exit status, JSON events, stderr, and where the caller
+    timed it, when its run began on the caller's perf_counter clock."""
     returncode: int
     events: list
     stderr: str
+    start: float = None
 
     def of(self, kind):
         return [event for event in self.events if event["type"] == kind]

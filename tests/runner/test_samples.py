@@ -88,9 +88,8 @@ def run_side_by_side(runs):
             reader.join(timeout=120)  # blocking: until the child closes its output
             returncode = process.wait(timeout=120)
             err.seek(0)
-            result = Result(returncode, [event for _, event in stamped], err.read())
-            result.start = start_of(stamped)
-            results.append(result)
+            results.append(Result(returncode, [event for _, event in stamped], err.read(),
+                                  start_of(stamped)))
     return results
 
 
