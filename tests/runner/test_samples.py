@@ -106,15 +106,21 @@ def cores_between(samples, low, high):
 
 
 def working_window(result):
-    """From a run's first request to its last, on the clock of run_side_by_side."""
-    return (result.start + min(span["client_start"] for span in result.spans),
-            result.start + max(span["client_end"] for span in result.spans))
+    """From a run's first request to its last, on its own clock."""
+    return (min(span["client_start"] for span in result.spans),
+            max(span["client_end"] for span in result.spans))
+
+
+def working_cores(result):
+    """The cores a run used while its tasks ran, so that starting and stopping a Pool does
+    not count."""
+    return cores_between(check_cpu_events(result), *working_window(result))
 
 
 def cores_together(results):
-    """The cores each run used while every run's tasks were running, so that each had the same
-    competition for the cores (and starting or stopping a Pool does not count)."""
-    windows = [working_window(result) for result in results]
+    """The cores each run used while every run's tasks were running (on the clock of
+    run_side_by_side), so that each had the same competition for the cores."""
+    windows = [[result.start + t for t in working_window(result)] for result in results]
     low, high = max(w[0] for w in windows), min(w[1] for w in windows)
     assert high - low > 0.2, windows  # they overlap for most of their work
     return [cores_between(check_cpu_events(result), low - result.start, high - result.start)
@@ -222,7 +228,9 @@ def test_alone_threads_stay_under_one_core_and_processes_pass_one_and_a_half():
     assert cores(threads) <= 1.1
     if others < 0.25:  # two cores were free: they ran on both (else the side-by-side test says it)
         assert busiest_moment(processes.of("cpu")) > 1.7
-        assert cores(processes) > 1.5, (cores(processes), others)
+        # while its tasks ran: a 0.55 s run had 1.39 over its whole length, the Pool's
+        # start and end included (CI)
+        assert working_cores(processes) > 1.5, (working_cores(processes), others)
 
 
 def test_cpu_actors_are_the_spans_actors():
